@@ -1,0 +1,142 @@
+"""Typed progress events: the one stream every front end consumes.
+
+The core emits these while it registers, builds and deploys. A front end never asks a target what it is doing;
+it subscribes to an :class:`~aci_widgets.core.operation.Operation` and draws the events it receives. The plain
+printer behind ``show_output=True`` is one such front end, the notebook panel another, a test a third.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    from .operation import Operation
+
+# The steps of a deployment, in order. An image creation uses REGISTER and BUILD only.
+REGISTER = "register model"
+BUILD = "build image"
+START = "start service"
+HEALTH = "wait for health"
+STEPS = (REGISTER, BUILD, START, HEALTH)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Event:
+    """Something that happened in an operation (``operation`` is its title, e.g. ``service aci-mnist-1``)."""
+
+    operation: str
+    at: float = field(default_factory=time.time)
+
+
+@dataclass(frozen=True, kw_only=True)
+class TargetChosen(Event):
+    """Which target runs this operation, and why (configured, environment variable, or auto-detected)."""
+
+    target: str
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class StepStarted(Event):
+    step: str
+    message: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class StepFinished(Event):
+    step: str
+    seconds: float
+    message: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class StepFailed(Event):
+    """A step failed. ``detail`` carries what the user needs to fix it (a traceback, pip's error line)."""
+
+    step: str
+    seconds: float
+    error: str
+    detail: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class LogLine(Event):
+    """One line of output from a build (``source='build'``) or a running service (``source='service'``)."""
+
+    source: str
+    line: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Notice(Event):
+    """Something the user should know that is not a failure (a fallback taken, a setting ignored)."""
+
+    message: str
+    level: str = "info"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Finished(Event):
+    """The operation ended. ``state`` is the final state (``Healthy``, ``Succeeded``, ``Failed``, ``Cancelled``)."""
+
+    state: str
+    error: str = ""
+    detail: str = ""
+
+
+def format_event(event: Event) -> str | None:
+    """One human line for an event, or None for events a console does not show."""
+    if isinstance(event, TargetChosen):
+        return f"Target: {event.target} ({event.reason})"
+    if isinstance(event, StepStarted):
+        return f"{event.step}..." + (f" {event.message}" if event.message else "")
+    if isinstance(event, StepFinished):
+        tail = f" {event.message}" if event.message else ""
+        return f"{event.step}: done in {event.seconds:.1f}s.{tail}"
+    if isinstance(event, StepFailed):
+        return f"{event.step}: FAILED after {event.seconds:.1f}s: {event.error}"
+    if isinstance(event, LogLine):
+        return f"  | {event.line}"
+    if isinstance(event, Notice):
+        return f"{event.level.upper()}: {event.message}"
+    if isinstance(event, Finished):
+        text = f"{event.operation}: {event.state}"
+        if event.error:
+            text += f"\n{event.error}"
+        if event.detail:
+            text += f"\n{event.detail}"
+        return text
+    return None
+
+
+def print_events(operation: Operation, stream: TextIO | None = None) -> None:
+    """The console front end: print each event as it arrives until the operation ends."""
+    out = stream or sys.stdout
+    for event in operation.follow():
+        line = format_event(event)
+        if line is not None:
+            print(line, file=out, flush=True)
+
+
+Presenter = Callable[["Operation"], None]
+_presenter: Presenter = print_events
+
+
+def set_presenter(presenter: Presenter | None) -> Presenter:
+    """Choose what ``show_output=True`` does; the notebook extension installs its live panel here.
+
+    Returns the previous presenter so that it can be restored. ``None`` restores the console printer.
+    """
+    global _presenter
+    previous = _presenter
+    _presenter = presenter or print_events
+    return previous
+
+
+def present(operation: Operation) -> None:
+    """Show an operation with the current presenter (blocks until the operation ends)."""
+    _presenter(operation)

@@ -1,0 +1,188 @@
+"""Registered models, with the names of ``azureml.core.model.Model``.
+
+A model is a file or a folder stored in the workspace's artifact store, under a name and an increasing version.
+Inside a running service, ``Model.get_model_path`` resolves against the image's model folder instead.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .errors import ModelNotFoundException, UserErrorException
+from .names import check_model_name
+
+if TYPE_CHECKING:
+    from .workspace import Workspace
+
+MODEL_DIR_ENVS = ("ACI_WIDGETS_MODEL_DIR", "AZUREML_MODEL_DIR")
+
+
+class Model:
+    """``Model(ws, name)`` is the latest version; ``Model(ws, name, version=2)`` or ``Model(ws, id="name:2")``."""
+
+    def __init__(self, workspace: Workspace, name: str | None = None, id: str | None = None,
+                 tags: Any = None, version: int | None = None, *, _row: dict[str, Any] | None = None) -> None:
+        self.workspace = workspace
+        if _row is None:
+            if id:
+                name, _, ver = id.partition(":")
+                version = int(ver) if ver else version
+            if not name:
+                raise UserErrorException("Model() needs a name or an id ('name:version').")
+            _row = (workspace.registry.get("models", name=name, version=int(version)) if version is not None
+                    else workspace.registry.latest("models", name))
+            if _row is None:
+                raise ModelNotFoundException(_not_found_message(workspace, name, version))
+        self._row = _row
+
+    # --- attributes as in azureml ------------------------------------------------------------------------
+
+    name = property(lambda self: self._row["name"])
+    version = property(lambda self: self._row["version"])
+    tags = property(lambda self: dict(self._row["tags"]))
+    properties = property(lambda self: dict(self._row["properties"]))
+    description = property(lambda self: self._row["description"])
+    size = property(lambda self: self._row["size"])
+
+    @property
+    def id(self) -> str:
+        return f"{self.name}:{self.version}"
+
+    @property
+    def created_time(self) -> datetime:
+        return datetime.fromtimestamp(self._row["created"], tz=timezone.utc)
+
+    @property
+    def files(self) -> list[str]:
+        return sorted(self._row["manifest"])
+
+    @property
+    def manifest(self) -> dict[str, str]:
+        return dict(self._row["manifest"])
+
+    # --- operations --------------------------------------------------------------------------------------
+
+    @staticmethod
+    def register(workspace: Workspace, model_path: str | os.PathLike[str], model_name: str,
+                 tags: dict[str, str] | None = None, properties: dict[str, Any] | None = None,
+                 description: str | None = None, **_azure: Any) -> Model:
+        """Store the file or folder at ``model_path`` as the next version of ``model_name``."""
+        check_model_name(model_name)
+        path = Path(model_path)
+        if not path.exists():
+            raise UserErrorException(f"Model file {str(model_path)!r} not found (relative to {Path.cwd()}).")
+        if path.is_dir() and not any(p.is_file() for p in path.rglob("*")):
+            raise UserErrorException(f"Model folder {str(model_path)!r} is empty.")
+        _check_str_dict(tags, "tags")
+        manifest, size = workspace.artifacts.put_tree(path)  # files first: a crash leaves no dangling row
+        row = {"manifest": manifest, "size": size, "tags": dict(tags or {}), "properties": dict(properties or {}),
+               "description": description, "created": time.time()}
+        version = workspace.registry.insert_versioned("models", model_name, row)
+        return Model(workspace, model_name, version=version)
+
+    @staticmethod
+    def list(workspace: Workspace, name: str | None = None, tags: list[Any] | None = None,
+             properties: list[Any] | None = None, latest: bool = False) -> list[Model]:
+        """Models, optionally filtered: ``tags=["data", ["type", "classification"]]`` as in azureml."""
+        rows = workspace.registry.select("models", **({"name": name} if name else {}))
+        models = [Model(workspace, _row=row) for row in rows if _match(row["tags"], tags)
+                  and _match(row["properties"], properties)]
+        if latest:
+            newest: dict[str, Model] = {}
+            for model in models:
+                newest[model.name] = model
+            models = list(newest.values())
+        return models
+
+    @staticmethod
+    def get_model_path(model_name: str, version: int | None = None, _workspace: Workspace | None = None) -> str:
+        """The local path of a model's file (or folder).
+
+        Inside a service it resolves in the image's model folder, by model name or by file name. In a notebook,
+        pass ``_workspace`` and it lays the model out under ``./azureml-models/<name>/<version>``.
+        """
+        root = next((os.environ[e] for e in MODEL_DIR_ENVS if os.environ.get(e)), None)
+        if root and _workspace is None:
+            from ..runtime.model_dir import ModelPathNotFound, get_model_path
+
+            try:
+                return get_model_path(model_name, version, root)
+            except ModelPathNotFound as exc:
+                raise ModelNotFoundException(str(exc)) from None
+        if _workspace is None:
+            raise UserErrorException(
+                "Model.get_model_path() outside a service needs the workspace: "
+                "Model.get_model_path(name, _workspace=ws).")
+        model = Model(_workspace, model_name, version=version)
+        dest = Path("azureml-models") / model.name / str(model.version)
+        model.download(dest, exist_ok=True)
+        files = model.files
+        return str(dest / files[0]) if len(files) == 1 else str(dest)
+
+    def download(self, target_dir: str | os.PathLike[str] = ".", exist_ok: bool = False) -> str:
+        """Write the model's files under ``target_dir``; returns the file's (or the folder's) path."""
+        dest = Path(target_dir)
+        clashes = [rel for rel in self.files if (dest / rel).exists()]
+        if clashes and not exist_ok:
+            raise UserErrorException(f"{dest / clashes[0]} already exists; pass exist_ok=True to overwrite it.")
+        dest.mkdir(parents=True, exist_ok=True)
+        for rel, digest in self.manifest.items():
+            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(self.workspace.artifacts.path(digest), dest / rel)
+        return str(dest / self.files[0]) if len(self.files) == 1 else str(dest)
+
+    def add_tags(self, tags: dict[str, str]) -> None:
+        _check_str_dict(tags, "tags")
+        self.workspace.registry.update("models", {"name": self.name, "version": self.version},
+                                       tags={**self.tags, **tags})
+        self._row = Model(self.workspace, self.name, version=self.version)._row
+
+    def delete(self) -> None:
+        """Remove this version from the registry (refused while an image uses it)."""
+        users = [f"{r['name']}:{r['version']}" for r in self.workspace.registry.select("images")
+                 if [self.name, self.version] in r["models"]]
+        if users:
+            raise UserErrorException(f"Model {self.id} is used by image(s) {', '.join(users)}; delete them first.")
+        self.workspace.registry.delete("models", name=self.name, version=self.version)
+
+    def serialize(self) -> dict[str, Any]:
+        return {"id": self.id, "name": self.name, "version": self.version, "tags": self.tags,
+                "properties": self.properties, "description": self.description, "files": self.files,
+                "size": self.size, "createdTime": self.created_time.isoformat()}
+
+    def __repr__(self) -> str:
+        return f"Model(workspace={self.workspace.name!r}, name={self.name!r}, version={self.version})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Model) and other.id == self.id and other.workspace == self.workspace
+
+    def __hash__(self) -> int:
+        return hash((self.id, self.workspace.root))
+
+
+def _match(values: dict[str, Any], wanted: list[Any] | None) -> bool:
+    for item in wanted or []:
+        if isinstance(item, (list, tuple)):
+            key, value = item
+            if values.get(key) != value:
+                return False
+        elif item not in values:
+            return False
+    return True
+
+
+def _check_str_dict(value: Any, what: str) -> None:
+    if value is not None and not (isinstance(value, dict) and all(isinstance(k, str) for k in value)):
+        raise UserErrorException(f"{what} must be a dict with string keys, got {value!r}.")
+
+
+def _not_found_message(workspace: Workspace, name: str, version: int | None) -> str:
+    names = sorted({row["name"] for row in workspace.registry.select("models")})
+    what = f"{name}:{version}" if version is not None else name
+    known = f" Registered models: {', '.join(names)}." if names else " No model is registered yet."
+    return f"Model {what!r} not found in workspace {workspace.name!r}.{known}"

@@ -1,0 +1,137 @@
+"""The workspace registry: models, images and services in SQLite (WAL), one short transaction per change.
+
+Files live in the :class:`~aci_widgets.core.artifacts.ArtifactStore` and are stored *before* the row that points at
+them is committed, so a process killed at any moment leaves either a complete entry or none. Versions are
+allocated inside ``BEGIN IMMEDIATE`` so two processes registering the same name get distinct versions.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS models (
+    name TEXT NOT NULL, version INTEGER NOT NULL,
+    manifest TEXT NOT NULL, size INTEGER NOT NULL,
+    tags TEXT NOT NULL, properties TEXT NOT NULL, description TEXT,
+    created REAL NOT NULL,
+    PRIMARY KEY (name, version));
+CREATE TABLE IF NOT EXISTS images (
+    name TEXT NOT NULL, version INTEGER NOT NULL,
+    state TEXT NOT NULL, target TEXT, spec TEXT NOT NULL, record TEXT,
+    models TEXT NOT NULL, tags TEXT NOT NULL, description TEXT,
+    error TEXT, detail TEXT, log TEXT, owner_pid INTEGER,
+    created REAL NOT NULL, updated REAL NOT NULL,
+    PRIMARY KEY (name, version));
+CREATE TABLE IF NOT EXISTS services (
+    name TEXT PRIMARY KEY,
+    state TEXT NOT NULL, target TEXT, image_name TEXT, image_version INTEGER,
+    config TEXT NOT NULL, handle TEXT, keys TEXT,
+    tags TEXT NOT NULL, description TEXT,
+    error TEXT, detail TEXT, owner_pid INTEGER,
+    created REAL NOT NULL, updated REAL NOT NULL);
+"""
+
+_JSON_COLUMNS = {"manifest", "tags", "properties", "spec", "record", "models", "config", "handle", "keys"}
+
+
+class Registry:
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        with self.connect() as conn:
+            conn.executescript(_SCHEMA)
+
+    @contextmanager
+    def connect(self) -> Iterator[sqlite3.Connection]:
+        """A fresh connection per use: safe across threads and processes; WAL lets readers run during writes."""
+        conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        try:
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=FULL")
+            conn.execute("PRAGMA busy_timeout=30000")
+            yield conn
+        finally:
+            conn.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        with self.connect() as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    # --- generic helpers ----------------------------------------------------------------------------------
+
+    def insert_versioned(self, table: str, name: str, row: dict[str, Any]) -> int:
+        """Insert a row with the next version of ``name``, allocated atomically; returns the version."""
+        with self.transaction() as conn:
+            (latest,) = conn.execute(f"SELECT MAX(version) FROM {table} WHERE name = ?", (name,)).fetchone()
+            version = (latest or 0) + 1
+            _insert(conn, table, {**row, "name": name, "version": version})
+        return version
+
+    def upsert(self, table: str, row: dict[str, Any]) -> None:
+        with self.transaction() as conn:
+            _insert(conn, table, row, replace=True)
+
+    def update(self, table: str, key: dict[str, Any], **fields: Any) -> None:
+        if table != "models":
+            fields.setdefault("updated", time.time())
+        sets = ", ".join(f"{column} = ?" for column in fields)
+        where = " AND ".join(f"{column} = ?" for column in key)
+        with self.transaction() as conn:
+            conn.execute(f"UPDATE {table} SET {sets} WHERE {where}",
+                         [_encode(c, v) for c, v in fields.items()] + list(key.values()))
+
+    def delete(self, table: str, **key: Any) -> None:
+        where = " AND ".join(f"{column} = ?" for column in key)
+        with self.transaction() as conn:
+            conn.execute(f"DELETE FROM {table} WHERE {where}", list(key.values()))
+
+    def get(self, table: str, **key: Any) -> dict[str, Any] | None:
+        rows = self.select(table, **key)
+        return rows[0] if rows else None
+
+    def latest(self, table: str, name: str) -> dict[str, Any] | None:
+        with self.connect() as conn:
+            row = conn.execute(f"SELECT * FROM {table} WHERE name = ? ORDER BY version DESC LIMIT 1",
+                               (name,)).fetchone()
+        return _decode(row) if row else None
+
+    def select(self, table: str, **key: Any) -> list[dict[str, Any]]:
+        where = " AND ".join(f"{column} = ?" for column in key) or "1"
+        order = "name, version" if table != "services" else "name"
+        with self.connect() as conn:
+            rows = conn.execute(f"SELECT * FROM {table} WHERE {where} ORDER BY {order}",
+                                list(key.values())).fetchall()
+        return [_decode(row) for row in rows]
+
+
+def _insert(conn: sqlite3.Connection, table: str, row: dict[str, Any], replace: bool = False) -> None:
+    columns = list(row)
+    verb = "INSERT OR REPLACE" if replace else "INSERT"
+    conn.execute(f"{verb} INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})",
+                 [_encode(c, row[c]) for c in columns])
+
+
+def _encode(column: str, value: Any) -> Any:
+    return json.dumps(value) if column in _JSON_COLUMNS and value is not None else value
+
+
+def _decode(row: sqlite3.Row) -> dict[str, Any]:
+    out = dict(row)
+    for column in _JSON_COLUMNS & out.keys():
+        if out[column] is not None:
+            out[column] = json.loads(out[column])
+    return out

@@ -1,0 +1,159 @@
+"""The small interface every deployment target implements, and how a workspace picks one.
+
+Targets live in ``aci_widgets.targets`` (one package each) and are found through the ``aci_widgets.targets``
+entry-point group, so the core never imports them by name and a third party can add one.
+"""
+
+from __future__ import annotations
+
+import os
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .errors import TargetUnavailable, UserErrorException
+
+if TYPE_CHECKING:
+    from .operation import Reporter
+    from .workspace import Workspace
+
+TARGET_ENV = "ACI_WIDGETS_TARGET"
+# Entry points of the targets shipped with the package, used when it runs from a source tree without metadata.
+_BUILTIN = {
+    "process": "aci_widgets.targets.process:ProcessTarget",
+    "docker": "aci_widgets.targets.docker:DockerTarget",
+}
+
+
+@dataclass
+class ImageSpec:
+    """Everything a target needs to build an image, prepared by the core in ``context_dir``.
+
+    ``context_dir`` holds the execution script and ``azureml-models/<name>/<version>/<files>``; targets copy it
+    as it is, so ``Model.get_model_path`` answers the same on every target.
+    """
+
+    name: str
+    version: int
+    context_dir: Path
+    execution_script: str                     # path relative to context_dir, e.g. "score.py"
+    requirements: list[str]                   # pip requirement lines, mapped from the conda file
+    python_version: str | None = None         # what the conda file asked for, if anything
+    base_image: str | None = None
+    models: list[tuple[str, int]] = field(default_factory=list)
+    tags: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def tag(self) -> str:
+        return f"{self.name}:{self.version}"
+
+
+@dataclass
+class ServiceSpec:
+    """A service to start: its name, its image, and the deployment configuration's settings."""
+
+    name: str
+    image: dict[str, Any]                     # the target's record of the image (from build_image)
+    cpu_cores: float = 1.0
+    memory_gb: float = 1.0
+    auth_keys: tuple[str, str] | None = None  # (primary, secondary) when auth is enabled
+    port: int | None = None                   # None: a free port on 127.0.0.1
+    max_body_bytes: int = 100 * 1024 * 1024
+    environment: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class ServiceStatus:
+    state: str                                # Transitioning, Healthy, Unhealthy, Failed
+    error: str = ""
+    detail: str = ""
+
+
+class Target(ABC):
+    """A place where images are built and services run. All methods may block; they report through ``report``."""
+
+    name: str = ""
+
+    @classmethod
+    def unavailable_reason(cls) -> str | None:
+        """None if this target can be used here, else one line saying why not and how to fix it."""
+        return None
+
+    @abstractmethod
+    def build_image(self, ws: Workspace, spec: ImageSpec, report: Reporter) -> dict[str, Any]:
+        """Build the image; return the target's record of it (JSON-able), kept in the registry."""
+
+    @abstractmethod
+    def remove_image(self, ws: Workspace, image: dict[str, Any]) -> None:
+        """Remove what build_image made (idempotent)."""
+
+    @abstractmethod
+    def start_service(self, ws: Workspace, spec: ServiceSpec, report: Reporter) -> dict[str, Any]:
+        """Start the service and wait until it answers; return its handle (JSON-able: scoring_uri, ids...).
+
+        Raise ``WebserviceException`` (with the init() traceback as ``detail``) if it does not come up, after
+        removing whatever was started. If ``report.cancelled`` becomes true, clean up and raise.
+        """
+
+    @abstractmethod
+    def status(self, ws: Workspace, handle: dict[str, Any]) -> ServiceStatus:
+        """The service's state now: Healthy when it answers, Unhealthy when it stopped answering, Failed."""
+
+    @abstractmethod
+    def logs(self, ws: Workspace, handle: dict[str, Any], tail: int | None = None) -> str:
+        """The service's own output (the scoring server's log)."""
+
+    @abstractmethod
+    def stop_service(self, ws: Workspace, handle: dict[str, Any]) -> None:
+        """Stop and remove the service (idempotent)."""
+
+    def reload_service(self, ws: Workspace, handle: dict[str, Any], files: dict[str, Path],
+                       report: Reporter) -> dict[str, Any]:
+        """Restart the service with ``files`` (path inside the app directory -> file on the host) put over its
+        image's files, without rebuilding the image; wait for health; return the (possibly new) handle."""
+        raise TargetUnavailable(f"The {self.name} target cannot reload a service; deploy it again instead.")
+
+
+def target_class(name: str) -> type[Target]:
+    """The target class registered under ``name``."""
+    for ep in metadata.entry_points(group="aci_widgets.targets"):
+        if ep.name == name:
+            return ep.load()
+    if name in _BUILTIN:
+        module, _, attr = _BUILTIN[name].partition(":")
+        return getattr(__import__(module, fromlist=[attr]), attr)
+    known = sorted({ep.name for ep in metadata.entry_points(group="aci_widgets.targets")} | set(_BUILTIN))
+    raise UserErrorException(f"Unknown target {name!r}; choose one of: auto, {', '.join(known)}.")
+
+
+def choose_target(configured: str | None, explicit: str | None = None) -> tuple[Target, str]:
+    """Pick the target: the one asked for in the call, else ``$ACI_WIDGETS_TARGET``, else the workspace's
+    setting, else auto. Returns it with the reason, which the first progress event shows."""
+    from_env = os.environ.get(TARGET_ENV, "").strip()
+    if explicit:
+        wanted, why = explicit, "asked for by deployment_target"
+    elif from_env:
+        wanted, why = from_env, f"set by ${TARGET_ENV}"
+    elif configured and configured != "auto":
+        wanted, why = configured, "set in the workspace configuration"
+    else:
+        wanted, why = "auto", ""
+    if wanted == "auto":
+        docker_reason = _reason_or_missing("docker")
+        if docker_reason is None:
+            return target_class("docker")(), "auto: a Docker engine answered"
+        return target_class("process")(), f"auto: {docker_reason}; using local processes"
+    cls = target_class(wanted)
+    reason = cls.unavailable_reason()
+    if reason is not None:
+        raise TargetUnavailable(f"Target {wanted!r} ({why}) cannot be used: {reason}")
+    return cls(), why
+
+
+def _reason_or_missing(name: str) -> str | None:
+    try:
+        return target_class(name).unavailable_reason()
+    except (ImportError, UserErrorException) as exc:
+        return f"the {name} target is not installed ({exc})"

@@ -1,0 +1,525 @@
+"""Web services, with the names of ``azureml.core.webservice``: deploy, wait, call, inspect, update, delete.
+
+A deployment runs as an :class:`~aci_widgets.core.operation.Operation`: ``deploy*`` validates everything it can
+at once (names, files, the target) and returns; the work (register, build, start, wait for health) goes on in a
+thread whose events ``wait_for_deployment(show_output=True)`` shows live. The registry keeps each service's
+handle, so ``Webservice(ws, name)`` finds it again from any process.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from . import events
+from .errors import UserErrorException, WebserviceException
+from .image import ContainerImageConfig, Image, _alive, _register_image, build_for_target
+from .model import Model
+from .names import check_service_name
+from .operation import Operation, Reporter, running
+from .target import ServiceSpec, Target, choose_target, target_class
+
+if TYPE_CHECKING:
+    from .workspace import Workspace
+
+STATES = ("Transitioning", "Healthy", "Unhealthy", "Failed")
+
+
+@dataclass
+class AciServiceDeploymentConfiguration:
+    """What ``AciWebservice.deploy_configuration`` returns. Limits are real on the Docker target."""
+
+    cpu_cores: float = 1.0
+    memory_gb: float = 1.0
+    tags: dict[str, str] = field(default_factory=dict)
+    properties: dict[str, str] = field(default_factory=dict)
+    description: str | None = None
+    location: str | None = None
+    auth_enabled: bool = False
+    max_request_mb: float = 100.0
+    port: int | None = None
+    compute_type = "ACI"
+
+    def validate(self) -> None:
+        if not (isinstance(self.cpu_cores, (int, float)) and 0 < self.cpu_cores <= 4):
+            raise UserErrorException(f"cpu_cores must be a number above 0 and at most 4, got {self.cpu_cores!r}.")
+        if not (isinstance(self.memory_gb, (int, float)) and 0 < self.memory_gb <= 16):
+            raise UserErrorException(f"memory_gb must be a number above 0 and at most 16, got {self.memory_gb!r}.")
+        if not (isinstance(self.max_request_mb, (int, float)) and self.max_request_mb > 0):
+            raise UserErrorException(f"max_request_mb must be above 0, got {self.max_request_mb!r}.")
+        if self.port is not None and not (isinstance(self.port, int) and 0 < self.port < 65536):
+            raise UserErrorException(f"port must be between 1 and 65535, got {self.port!r}.")
+
+
+@dataclass
+class LocalWebserviceDeploymentConfiguration(AciServiceDeploymentConfiguration):
+    compute_type = "Local"
+
+
+class Webservice:
+    """A deployed service. ``Webservice(ws, name)`` reattaches to one, from any process."""
+
+    _DEFAULT_TIMEOUT = 600.0
+
+    def __init__(self, workspace: Workspace, name: str) -> None:
+        self.workspace = workspace
+        row = workspace.registry.get("services", name=name)
+        if row is None:
+            names = [r["name"] for r in workspace.registry.select("services")]
+            known = f" Services: {', '.join(names)}." if names else " No service is deployed."
+            raise WebserviceException(f"Service {name!r} not found in workspace {workspace.name!r}.{known}")
+        self._row = row
+        self._operation: Operation | None = running(_op_key(workspace, name))
+        self._conn: http.client.HTTPConnection | None = None
+        self._conn_lock = threading.Lock()
+
+    # --- attributes ----------------------------------------------------------------------------------------
+
+    name = property(lambda self: self._row["name"])
+    tags = property(lambda self: dict(self._row["tags"]))
+    description = property(lambda self: self._row["description"])
+
+    @property
+    def compute_type(self) -> str:
+        return self._row["config"].get("compute_type", "ACI")
+
+    @property
+    def target(self) -> str | None:
+        return self._row.get("target")
+
+    @property
+    def image_id(self) -> str | None:
+        return f"{self._row['image_name']}:{self._row['image_version']}" if self._row["image_name"] else None
+
+    @property
+    def image(self) -> Image | None:
+        return Image(self.workspace, self._row["image_name"], version=self._row["image_version"]) \
+            if self._row["image_name"] else None
+
+    @property
+    def models(self) -> list[Model]:
+        image = self.image
+        return image.models if image else []
+
+    @property
+    def created_time(self) -> datetime:
+        return datetime.fromtimestamp(self._row["created"], tz=timezone.utc)
+
+    @property
+    def updated_time(self) -> datetime:
+        return datetime.fromtimestamp(self._row["updated"], tz=timezone.utc)
+
+    @property
+    def scoring_uri(self) -> str | None:
+        return (self._handle() or {}).get("scoring_uri")
+
+    @property
+    def swagger_uri(self) -> str | None:
+        return (self._handle() or {}).get("swagger_uri")
+
+    @property
+    def auth_enabled(self) -> bool:
+        return bool(self._row.get("keys"))
+
+    @property
+    def operation(self) -> Operation | None:
+        """The deployment in progress in this process, if any: subscribe to it for live events."""
+        return self._operation
+
+    @property
+    def state(self) -> str:
+        """Transitioning, Healthy, Unhealthy or Failed: asked of the target each time it is read."""
+        return self._status()[0]
+
+    @property
+    def error(self) -> str:
+        """Why the service is not Healthy ('' when it is)."""
+        return self._status()[1]
+
+    def _handle(self) -> dict[str, Any] | None:
+        self._refresh()
+        return self._row.get("handle")
+
+    def _refresh(self) -> None:
+        row = self.workspace.registry.get("services", name=self._row["name"])
+        if row is None:
+            raise WebserviceException(f"Service {self._row['name']!r} was deleted.")
+        self._row = row
+
+    def _status(self) -> tuple[str, str, str]:
+        self._operation = self._operation or running(_op_key(self.workspace, self.name))
+        if self._operation is not None and not self._operation.done():
+            return "Transitioning", "", ""
+        self._refresh()
+        row = self._row
+        if row["state"] == "Transitioning":
+            owner = row.get("owner_pid")
+            in_progress = running(_op_key(self.workspace, self.name)) if owner == os.getpid() else _alive(owner)
+            if in_progress:
+                return "Transitioning", "", ""
+            return "Failed", "The deployment was interrupted (its process ended). Deploy again.", ""
+        if row["state"] == "Failed" or not row.get("handle"):
+            return "Failed", row.get("error") or "", row.get("detail") or ""
+        status = target_class(row["target"])().status(self.workspace, row["handle"])
+        return status.state, status.error, status.detail
+
+    def update_deployment_state(self) -> None:
+        self._refresh()
+
+    # --- deployment ----------------------------------------------------------------------------------------
+
+    @staticmethod
+    def deploy(workspace: Workspace, name: str, model_paths: list[str], image_config: ContainerImageConfig,
+               deployment_config: AciServiceDeploymentConfiguration | None = None,
+               deployment_target: Any = None, overwrite: bool = False) -> Webservice:
+        """Register the model files (named after the files), build an image named after the service, deploy."""
+        if isinstance(model_paths, (str, os.PathLike)):
+            model_paths = [model_paths]
+        for path in model_paths:
+            if not Path(path).exists():
+                raise UserErrorException(f"Model file {str(path)!r} not found (relative to {Path.cwd()}).")
+        return _deploy(workspace, name, deployment_config, overwrite, image_config=image_config,
+                       model_paths=[str(p) for p in model_paths], deployment_target=deployment_target)
+
+    @staticmethod
+    def deploy_from_model(workspace: Workspace, name: str, models: list[Model],
+                          image_config: ContainerImageConfig,
+                          deployment_config: AciServiceDeploymentConfiguration | None = None,
+                          deployment_target: Any = None, overwrite: bool = False) -> Webservice:
+        """Build an image from registered models (named after the service) and deploy it."""
+        return _deploy(workspace, name, deployment_config, overwrite, image_config=image_config,
+                       models=list(models), deployment_target=deployment_target)
+
+    @staticmethod
+    def deploy_from_image(workspace: Workspace, name: str, image: Image,
+                          deployment_config: AciServiceDeploymentConfiguration | None = None,
+                          deployment_target: Any = None, overwrite: bool = False) -> Webservice:
+        """Deploy an existing image (built on the chosen target first if it was built on another one)."""
+        if not isinstance(image, Image):
+            raise UserErrorException(f"image must be an Image (from ContainerImage.create), got {image!r}.")
+        return _deploy(workspace, name, deployment_config, overwrite, image=image,
+                       deployment_target=deployment_target)
+
+    def wait_for_deployment(self, show_output: bool = False, timeout_sec: float | None = None) -> None:
+        """Block until the deployment ends; ``show_output=True`` shows its steps and logs live.
+
+        Raises ``WebserviceException`` if it failed, with the init() traceback or the build error in the message.
+        Ctrl-C cancels the deployment and removes what it had started.
+        """
+        if self._operation is not None:
+            if show_output:
+                events.present(self._operation)
+            if not self._operation.wait(timeout_sec or self._DEFAULT_TIMEOUT):
+                raise WebserviceException(f"Service {self.name!r} is still deploying after {timeout_sec} s.")
+        state, error, detail = self._status()
+        if state == "Failed":
+            message = f"Service {self.name!r} deployment failed: {error}"
+            if detail:
+                message += f"\n{detail}"
+            raise WebserviceException(message, detail)
+
+    # --- use -----------------------------------------------------------------------------------------------
+
+    def run(self, input_data: str | bytes | Any) -> Any:
+        """POST ``input_data`` to the scoring URI; returns the decoded JSON answer (or the text)."""
+        uri = self.scoring_uri
+        if not uri:
+            state, error, _ = self._status()
+            raise WebserviceException(f"Service {self.name!r} has no scoring URI (state {state}). {error}".strip())
+        if isinstance(input_data, str):
+            body = input_data.encode("utf-8")
+        elif isinstance(input_data, (bytes, bytearray)):
+            body = bytes(input_data)
+        else:
+            body = json.dumps(input_data).encode("utf-8")
+        headers = {"Content-Type": "application/json"}
+        keys = self._row.get("keys")
+        if keys:
+            headers["Authorization"] = f"Bearer {keys[0]}"
+        status, reason, payload = self._post(uri, body, headers)
+        text = payload.decode("utf-8", errors="replace")
+        if status != 200:
+            raise WebserviceException(f"Received bad response from service {self.name!r}: {status} {reason}\n{text}")
+        try:
+            return json.loads(text)
+        except ValueError:
+            return text
+
+    def _post(self, uri: str, body: bytes, headers: dict[str, str]) -> tuple[int, str, bytes]:
+        parts = urlsplit(uri)
+        with self._conn_lock:
+            for attempt in (1, 2):  # a kept-alive connection may have been closed by the server: retry once
+                if self._conn is None or (self._conn.host, self._conn.port) != (parts.hostname, parts.port):
+                    self._conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
+                try:
+                    self._conn.request("POST", parts.path or "/", body, headers)
+                    response = self._conn.getresponse()
+                    return response.status, response.reason, response.read()
+                except (ConnectionError, http.client.HTTPException, OSError) as exc:
+                    self._conn.close()
+                    self._conn = None
+                    if attempt == 2:
+                        state, error, _ = self._status()
+                        raise WebserviceException(
+                            f"Service {self.name!r} did not answer at {uri} ({exc}); its state is {state}. "
+                            f"{error} See service.get_logs().".strip()) from None
+        raise AssertionError("unreachable")
+
+    def get_logs(self, num_lines: int = 5000) -> str:
+        """The service's own output (the scoring server's log); for a failed deployment, why it failed."""
+        self._refresh()
+        handle = self._row.get("handle")
+        if handle:
+            return target_class(self._row["target"])().logs(self.workspace, handle, tail=num_lines)
+        return "\n".join(filter(None, [self._row.get("error"), self._row.get("detail")]))
+
+    def get_keys(self) -> tuple[str, str]:
+        keys = self._row.get("keys")
+        if not keys:
+            raise WebserviceException(f"Service {self.name!r} has no keys: deploy it with auth_enabled=True "
+                                      "in AciWebservice.deploy_configuration(...).")
+        return keys[0], keys[1]
+
+    def update(self, image: Image | None = None, tags: dict[str, str] | None = None,
+               properties: dict[str, str] | None = None, description: str | None = None,
+               auth_enabled: bool | None = None, cpu_cores: float | None = None,
+               memory_gb: float | None = None, **_azure: Any) -> None:
+        """Change tags/description at once; a new image, auth or limits redeploy the service under its name."""
+        self._refresh()
+        fields: dict[str, Any] = {}
+        if tags is not None:
+            fields["tags"] = dict(tags)
+        if description is not None:
+            fields["description"] = description
+        if fields:
+            self.workspace.registry.update("services", {"name": self.name}, **fields)
+        config = dict(self._row["config"])
+        changed = False
+        for key, value in (("auth_enabled", auth_enabled), ("cpu_cores", cpu_cores), ("memory_gb", memory_gb)):
+            if value is not None and config.get(key) != value:
+                config[key], changed = value, True
+        if image is None and not changed:
+            self._refresh()
+            return
+        new_image = image or self.image
+        if new_image is None:
+            raise WebserviceException(f"Service {self.name!r} has no image to redeploy; deploy it again.")
+        deployment_config = _config_from_dict(config)
+        replacement = _deploy(self.workspace, self.name, deployment_config, True, image=new_image,
+                              tags=self.tags, description=self.description)
+        self._operation = replacement._operation
+        self._refresh()
+
+    def reload(self, wait: bool = True, show_output: bool = False) -> None:
+        """Restart the service with its score.py as it is now on disk, without rebuilding the image."""
+        self._refresh()
+        image = self.image
+        handle = self._row.get("handle")
+        if image is None or not handle:
+            raise WebserviceException(f"Service {self.name!r} is not running; deploy it again instead.")
+        source = image._row["spec"].get("script_path")
+        if not source or not Path(source).is_file():
+            raise WebserviceException(f"The original script of image {image.id} ({source}) is gone; deploy again.")
+        script = image._row["spec"]["execution_script"]
+        target = target_class(self._row["target"])()
+        ws, name = self.workspace, self.name
+
+        def work(report: Reporter) -> None:
+            ws.registry.update("services", {"name": name}, state="Transitioning", owner_pid=os.getpid())
+            try:
+                new_handle = target.reload_service(ws, handle, {script: Path(source)}, report)
+            except BaseException as exc:
+                ws.registry.update("services", {"name": name}, state="Failed", handle=None,
+                                   error=str(exc), detail=getattr(exc, "detail", ""))
+                raise
+            ws.registry.update("services", {"name": name}, state="Healthy", handle=new_handle, error=None,
+                               detail=None)
+
+        self._operation = Operation(f"service {name}", work, final_state=lambda _: "Healthy",
+                                    key=_op_key(ws, name)).start()
+        if wait:
+            self.wait_for_deployment(show_output=show_output)
+
+    def delete(self) -> None:
+        """Stop the service and remove it from the workspace. Its image and models stay."""
+        if self._operation is not None and not self._operation.done():
+            self._operation.cancel()
+            self._operation.wait()
+        self._refresh()
+        handle = self._row.get("handle")
+        if handle:
+            target_class(self._row["target"])().stop_service(self.workspace, handle)
+        self.workspace.registry.delete("services", name=self.name)
+        if self._conn is not None:
+            self._conn.close()
+
+    @staticmethod
+    def list(workspace: Workspace, compute_type: str | None = None, image_name: str | None = None,
+             image_id: str | None = None, model_name: str | None = None, tags: list[Any] | None = None,
+             **_: Any) -> list[Webservice]:
+        from .model import _match
+
+        services = []
+        for row in workspace.registry.select("services"):
+            if compute_type and row["config"].get("compute_type") != compute_type:
+                continue
+            if image_name and row["image_name"] != image_name:
+                continue
+            if image_id and f"{row['image_name']}:{row['image_version']}" != image_id:
+                continue
+            if not _match(row["tags"], tags):
+                continue
+            service = Webservice(workspace, row["name"])
+            if model_name and all(m.name != model_name for m in service.models):
+                continue
+            services.append(service)
+        return services
+
+    def serialize(self) -> dict[str, Any]:
+        state, error, _ = self._status()
+        return {"name": self.name, "state": state, "error": error, "computeType": self.compute_type,
+                "target": self.target, "imageId": self.image_id, "scoringUri": self.scoring_uri,
+                "swaggerUri": self.swagger_uri, "tags": self.tags, "description": self.description,
+                "createdTime": self.created_time.isoformat(), "updatedTime": self.updated_time.isoformat()}
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(workspace={self.workspace.name!r}, name={self.name!r})"
+
+
+class AciWebservice(Webservice):
+    @staticmethod
+    def deploy_configuration(cpu_cores: float | None = None, memory_gb: float | None = None,
+                             tags: dict[str, str] | None = None, properties: dict[str, str] | None = None,
+                             description: str | None = None, location: str | None = None,
+                             auth_enabled: bool | None = None, max_request_mb: float | None = None,
+                             **_azure: Any) -> AciServiceDeploymentConfiguration:
+        config = AciServiceDeploymentConfiguration(
+            cpu_cores=1.0 if cpu_cores is None else cpu_cores, memory_gb=1.0 if memory_gb is None else memory_gb,
+            tags=dict(tags or {}), properties=dict(properties or {}), description=description,
+            location=location, auth_enabled=bool(auth_enabled),
+            max_request_mb=100.0 if max_request_mb is None else max_request_mb)
+        config.validate()
+        return config
+
+
+class LocalWebservice(Webservice):
+    @staticmethod
+    def deploy_configuration(port: int | None = None) -> LocalWebserviceDeploymentConfiguration:
+        """A service on this machine, on ``port`` (a free one if None); ``service.reload()`` picks up score.py."""
+        config = LocalWebserviceDeploymentConfiguration(port=port)
+        config.validate()
+        return config
+
+
+# --- the deployment itself -------------------------------------------------------------------------------------
+
+def _config_from_dict(config: dict[str, Any]) -> AciServiceDeploymentConfiguration:
+    cls = LocalWebserviceDeploymentConfiguration if config.get("compute_type") == "Local" \
+        else AciServiceDeploymentConfiguration
+    known = {k: v for k, v in config.items() if k in cls.__dataclass_fields__}
+    return cls(**known)
+
+
+def _deploy(workspace: Workspace, name: str, config: AciServiceDeploymentConfiguration | None, overwrite: bool,
+            *, image_config: ContainerImageConfig | None = None, model_paths: list[str] | None = None,
+            models: list[Model] | None = None, image: Image | None = None,
+            tags: dict[str, str] | None = None, description: str | None = None,
+            deployment_target: Any = None) -> Webservice:
+    check_service_name(name)
+    config = config or AciWebservice.deploy_configuration()
+    if not isinstance(config, AciServiceDeploymentConfiguration):
+        raise UserErrorException("deployment_config must come from AciWebservice.deploy_configuration(...) or "
+                                 "LocalWebservice.deploy_configuration(...).")
+    config.validate()
+    if image_config is not None and not isinstance(image_config, ContainerImageConfig):
+        raise UserErrorException("image_config must come from ContainerImage.image_configuration(...).")
+    if models is not None:
+        bad = [m for m in models if not isinstance(m, Model)]
+        if bad:
+            raise UserErrorException(f"models must be registered Model objects, got {bad[0]!r}; "
+                                     "use Model.register() or Webservice.deploy(model_paths=...).")
+    if deployment_target is not None and not isinstance(deployment_target, str):
+        raise UserErrorException("deployment_target must be a target name here: 'auto', 'process' or 'docker'.")
+    # Fails now, clearly, if the target cannot run here.
+    target, reason = choose_target(workspace.target, explicit=deployment_target)
+
+    previous = workspace.registry.get("services", name=name)
+    if previous is not None and not overwrite:
+        prev_state = Webservice(workspace, name)._status()[0]
+        if prev_state in ("Healthy", "Unhealthy", "Transitioning"):
+            raise WebserviceException(
+                f"Service {name!r} already exists (state {prev_state}). Pass overwrite=True to replace it, "
+                "or choose another name.")
+    old_handle = (previous or {}).get("handle")
+    old_target = (previous or {}).get("target")
+
+    keys = (secrets.token_urlsafe(24), secrets.token_urlsafe(24)) if config.auth_enabled else None
+    config_dict = {k: getattr(config, k) for k in config.__dataclass_fields__} | {"compute_type": config.compute_type}
+    now = time.time()
+    workspace.registry.upsert("services", {
+        "name": name, "state": "Transitioning", "target": target.name,
+        "image_name": image.name if image else None, "image_version": image.version if image else None,
+        "config": config_dict, "handle": None, "keys": list(keys) if keys else None,
+        "tags": dict(tags if tags is not None else config.tags),
+        "description": description if description is not None else config.description,
+        "error": None, "detail": None, "owner_pid": os.getpid(),
+        "created": (previous or {}).get("created") or now, "updated": now})
+
+    def work(report: Reporter) -> None:
+        report.emit(events.TargetChosen, target=target.name, reason=reason)
+        try:
+            built = _ensure_image(workspace, name, target, report, image, image_config, models, model_paths)
+            spec = ServiceSpec(name=name, image=built[1], cpu_cores=float(config.cpu_cores),
+                               memory_gb=float(config.memory_gb), auth_keys=keys, port=config.port,
+                               max_body_bytes=int(config.max_request_mb * 1024 * 1024))
+            if old_handle:
+                report.notice(f"Replacing the existing service {name!r}.")
+                target_class(old_target)().stop_service(workspace, old_handle)
+                workspace.registry.update("services", {"name": name}, handle=None)
+            handle = target.start_service(workspace, spec, report)
+        except BaseException as exc:
+            workspace.registry.update("services", {"name": name}, state="Failed", error=str(exc),
+                                      detail=getattr(exc, "detail", "") or "")
+            raise
+        workspace.registry.update("services", {"name": name}, state="Healthy", handle=handle,
+                                  image_name=built[0].name, image_version=built[0].version)
+
+    service = Webservice(workspace, name)
+    service._operation = Operation(f"service {name}", work, final_state=lambda _: "Healthy",
+                                   key=_op_key(workspace, name)).start()
+    return service
+
+
+def _op_key(workspace: Workspace, name: str) -> str:
+    return f"{workspace.root}::service::{name}"
+
+
+def _ensure_image(workspace: Workspace, name: str, target: Target, report: Reporter, image: Image | None,
+                  image_config: ContainerImageConfig | None, models: list[Model] | None,
+                  model_paths: list[str] | None) -> tuple[Image, dict[str, Any]]:
+    """The image to run, built on ``target``: given, or made now from models (registered first if files)."""
+    if image is None:
+        if model_paths is not None:
+            with report.step(events.REGISTER, ", ".join(Path(p).name for p in model_paths)):
+                models = [Model.register(workspace, p, Path(p).name) for p in model_paths]
+        assert image_config is not None and models is not None
+        image = _register_image(workspace, name, models, image_config)
+        workspace.registry.update("services", {"name": name}, image_name=image.name, image_version=image.version)
+    else:
+        image.update_creation_state()
+        if image.creation_state == "Running" and image.operation is not None:
+            report.notice(f"Waiting for image {image.id} to finish building.")
+            image.operation.wait()
+            image.update_creation_state()
+        if image.creation_state == "Failed":
+            raise UserErrorException(f"Image {image.id} failed to build ({image.error}); create it again.")
+    return image, build_for_target(image, target, report)

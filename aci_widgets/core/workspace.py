@@ -1,0 +1,155 @@
+"""The workspace: where models, images and services are kept, and which target runs them.
+
+Same names as ``azureml.core.Workspace``. A workspace is a folder (by default ``~/.aci_widgets/workspaces/<name>``,
+or under ``$ACI_WIDGETS_HOME``) holding the registry database and the artifact store. Azure arguments are kept so
+that the seed's code runs unchanged and an Azure target can use them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from .artifacts import ArtifactStore
+from .errors import UserErrorException
+from .names import check_workspace_name
+from .registry import Registry
+
+HOME_ENV = "ACI_WIDGETS_HOME"
+TARGETS = ("auto", "process", "docker")
+_CONFIG_PLACES = (Path(".azureml") / "config.json", Path("aml_config") / "config.json", Path("config.json"))
+
+
+def home() -> Path:
+    """The root for workspaces and cached environments: ``$ACI_WIDGETS_HOME`` or ``~/.aci_widgets``."""
+    return Path(os.environ.get(HOME_ENV) or Path.home() / ".aci_widgets").expanduser()
+
+
+class Workspace:
+    """A local workspace. ``Workspace(name)`` opens an existing one; ``Workspace.create`` makes one."""
+
+    def __init__(self, workspace_name: str | None = None, subscription_id: str | None = None,
+                 resource_group: str | None = None, *, path: str | os.PathLike[str] | None = None,
+                 name: str | None = None) -> None:
+        name = workspace_name or name
+        if name is None:
+            raise UserErrorException("Workspace() needs a name; or use Workspace.from_config().")
+        check_workspace_name(name)
+        self.name = name
+        self.root = Path(path).expanduser().resolve() if path else home() / "workspaces" / name
+        settings_file = self.root / "workspace.json"
+        if not settings_file.is_file():
+            raise UserErrorException(
+                f"Workspace {name!r} does not exist at {self.root}. Create it with "
+                f"Workspace.create({name!r}, exist_ok=True).")
+        self._settings: dict[str, Any] = json.loads(settings_file.read_text())
+        self.subscription_id = subscription_id or self._settings.get("subscription_id")
+        self.resource_group = resource_group or self._settings.get("resource_group")
+        self.location = self._settings.get("location")
+        self.registry = Registry(self.root / "registry.db")
+        self.artifacts = ArtifactStore(self.root / "artifacts")
+
+    # --- azureml's constructors --------------------------------------------------------------------------
+
+    @classmethod
+    def create(cls, name: str, auth: Any = None, subscription_id: str | None = None,
+               resource_group: str | None = None, location: str | None = None, create_resource_group: bool = True,
+               exist_ok: bool = False, *, target: str = "auto",
+               path: str | os.PathLike[str] | None = None, **_azure: Any) -> Workspace:
+        """Create the workspace (or open it with ``exist_ok=True``). ``target`` is auto, process or docker."""
+        check_workspace_name(name)
+        _check_target(target)
+        root = Path(path).expanduser().resolve() if path else home() / "workspaces" / name
+        settings_file = root / "workspace.json"
+        if settings_file.is_file():
+            if not exist_ok:
+                raise UserErrorException(
+                    f"Workspace {name!r} already exists at {root}; pass exist_ok=True to use it.")
+        else:
+            root.mkdir(parents=True, exist_ok=True)
+            settings = {"name": name, "subscription_id": subscription_id, "resource_group": resource_group,
+                        "location": location, "target": target, "created": time.time()}
+            tmp = settings_file.with_suffix(".tmp")
+            tmp.write_text(json.dumps(settings, indent=2))
+            os.replace(tmp, settings_file)
+        return cls(name, path=root)
+
+    @classmethod
+    def get(cls, name: str, auth: Any = None, subscription_id: str | None = None,
+            resource_group: str | None = None, **_: Any) -> Workspace:
+        return cls(name, subscription_id, resource_group)
+
+    @classmethod
+    def from_config(cls, path: str | os.PathLike[str] | None = None, auth: Any = None,
+                    _file_name: str | None = None) -> Workspace:
+        """Open the workspace named in ``.azureml/config.json`` (searched here and in parent folders)."""
+        config_file = _find_config(Path(path) if path else Path.cwd(), _file_name)
+        config = json.loads(config_file.read_text())
+        name = config.get("workspace_name")
+        if not name:
+            raise UserErrorException(f"{config_file} has no 'workspace_name'; write it with ws.write_config().")
+        return cls(name, config.get("subscription_id"), config.get("resource_group"),
+                   path=config.get("aci_widgets_path"))
+
+    def write_config(self, path: str | os.PathLike[str] | None = None, file_name: str | None = None) -> Path:
+        """Write ``<path>/.azureml/config.json`` so that ``Workspace.from_config()`` finds this workspace."""
+        folder = Path(path or ".") / ".azureml"
+        folder.mkdir(parents=True, exist_ok=True)
+        config_file = folder / (file_name or "config.json")
+        config: dict[str, Any] = {"workspace_name": self.name, "subscription_id": self.subscription_id,
+                                  "resource_group": self.resource_group}
+        if self.root != home() / "workspaces" / self.name:
+            config["aci_widgets_path"] = str(self.root)
+        config_file.write_text(json.dumps(config, indent=2) + "\n")
+        return config_file
+
+    # --- settings ------------------------------------------------------------------------------------------
+
+    @property
+    def target(self) -> str:
+        """The configured target (auto, process, docker); ``$ACI_WIDGETS_TARGET`` overrides it when deploying."""
+        return self._settings.get("target") or "auto"
+
+    @target.setter
+    def target(self, value: str) -> None:
+        _check_target(value)
+        self._settings["target"] = value
+        settings_file = self.root / "workspace.json"
+        tmp = settings_file.with_suffix(".tmp")
+        tmp.write_text(json.dumps(self._settings, indent=2))
+        os.replace(tmp, settings_file)
+
+    def get_details(self) -> dict[str, Any]:
+        return {"name": self.name, "path": str(self.root), "target": self.target,
+                "subscription_id": self.subscription_id, "resource_group": self.resource_group}
+
+    def __repr__(self) -> str:
+        return f"Workspace(name={self.name!r}, path={str(self.root)!r}, target={self.target!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Workspace) and other.root == self.root
+
+    def __hash__(self) -> int:
+        return hash(self.root)
+
+
+def _check_target(target: str) -> None:
+    if target not in TARGETS:
+        raise UserErrorException(f"Unknown target {target!r}; choose one of: {', '.join(TARGETS)}.")
+
+
+def _find_config(start: Path, file_name: str | None) -> Path:
+    places = [Path(".azureml") / file_name, Path(file_name)] if file_name else list(_CONFIG_PLACES)
+    if start.is_file():
+        return start
+    for folder in (start.resolve(), *start.resolve().parents):
+        for place in places:
+            if (folder / place).is_file():
+                return folder / place
+    raise UserErrorException(
+        f"No workspace configuration found in {start.resolve()} or its parents (looked for "
+        f"{', '.join(str(p) for p in places)}). Create one with Workspace.create(name, exist_ok=True) "
+        "and ws.write_config().")

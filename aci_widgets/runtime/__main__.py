@@ -1,0 +1,181 @@
+"""``python -m aci_widgets.runtime``: bind, load score.py, call init(), write the ready file, serve.
+
+Exit status: 0 after SIGTERM/SIGINT, 2 bad arguments, 3 score.py failed to import or init(), 4 could not bind.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import socket
+import sys
+import time
+
+from .settings import MIB, Settings
+
+EXIT_SCORE_FAILED = 3
+EXIT_BIND_FAILED = 4
+
+log = logging.getLogger("aci_widgets.runtime")
+
+
+class _Terminated(BaseException):
+    """SIGTERM/SIGINT before serving (during a long init()): leave quietly, not as an init() failure."""
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The runtime's command line (auth keys come from ACI_WIDGETS_AUTH_KEYS, never from here)."""
+    d = Settings()
+    p = argparse.ArgumentParser(prog="python -m aci_widgets.runtime", description=__doc__.splitlines()[0])
+    p.add_argument("--score", required=True, help="the entry script defining init() and run(raw_data)")
+    p.add_argument("--model-dir", help="models, laid out as <dir>/<model name>/<version>/<files>")
+    p.add_argument("--host", default=d.host)
+    p.add_argument("--port", type=int, default=d.port, help="0 picks a free port (see the ready file)")
+    p.add_argument("--ready-file", help="written atomically as JSON once ready, or when start-up failed")
+    p.add_argument("--name", default=d.name, help="service name, shown in swagger.json")
+    p.add_argument(
+        "--max-body-bytes", type=int, default=d.max_body_bytes, help=f"default {d.max_body_bytes // MIB} MiB"
+    )
+    p.add_argument("--max-header-bytes", type=int, default=d.max_header_bytes)
+    p.add_argument("--header-timeout", type=float, default=d.header_timeout, help="seconds")
+    p.add_argument("--body-timeout", type=float, default=d.body_timeout, help="seconds of silence in a body")
+    p.add_argument("--keepalive-timeout", type=float, default=d.keepalive_timeout, help="seconds")
+    p.add_argument("--shutdown-timeout", type=float, default=d.shutdown_timeout, help="seconds")
+    p.add_argument("--access-log", action="store_true", help="log every request to stderr (costs throughput)")
+    return p.parse_args(argv)
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return Settings(
+        host=args.host,
+        port=args.port,
+        name=args.name,
+        max_body_bytes=args.max_body_bytes,
+        max_header_bytes=args.max_header_bytes,
+        header_timeout=args.header_timeout,
+        body_timeout=args.body_timeout,
+        keepalive_timeout=args.keepalive_timeout,
+        shutdown_timeout=args.shutdown_timeout,
+        access_log=args.access_log,
+    )
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """Bind and listen before loading score.py, so the port is known (and connections queue) during init()."""
+    family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0][0]
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(1024)
+        sock.setblocking(False)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+def _setup_logging() -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s aci_widgets.runtime: %(message)s"))
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    log.propagate = False  # the user's score.py may configure the root logger; do not log twice
+
+
+def _raise_terminated(signum: int, frame: object) -> None:
+    raise _Terminated(signum)
+
+
+def _fail(ready_file: str | None, exc: BaseException, traceback_text: str, status: int) -> int:
+    from .readyfile import write_ready_file
+    from .tracebacks import describe
+
+    sys.stderr.write(traceback_text)
+    sys.stderr.flush()
+    if ready_file:
+        write_ready_file(
+            ready_file, {"status": "failed", "error": describe(exc), "traceback": traceback_text}
+        )
+    return status
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Start one scoring server; return the process exit status."""
+    args = parse_args(argv)
+    settings = _settings(args)
+    _setup_logging()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, _raise_terminated)
+    try:
+        return _start(args, settings)
+    except _Terminated:
+        log.info("stopped before serving")
+        return 0
+
+
+def _start(args: argparse.Namespace, settings: Settings) -> int:
+    from .tracebacks import describe, user_traceback
+
+    try:
+        sock = bind(settings.host, settings.port)
+    except OSError as exc:
+        log.error("cannot listen on %s:%s: %s", settings.host, settings.port, exc)
+        return _fail(args.ready_file, exc, user_traceback(exc), EXIT_BIND_FAILED)
+    port = sock.getsockname()[1]
+
+    from .loader import ScoreScriptError, call_init, get_run, load_score, set_model_dir
+
+    set_model_dir(args.model_dir)
+    start = time.perf_counter()
+    try:
+        module = load_score(args.score)
+        import_seconds = time.perf_counter() - start
+        init_seconds = call_init(module)
+    except ScoreScriptError as exc:
+        log.error("score.py failed at %s: %s", exc.stage, describe(exc.error))
+        return _fail(args.ready_file, exc.error, user_traceback(exc.error), EXIT_SCORE_FAILED)
+
+    from .handlers import ScoringApp, parse_auth_keys
+    from .readyfile import write_ready_file
+    from .server import serve
+    from .swagger import build_swagger
+
+    keys = parse_auth_keys(os.environ.get("ACI_WIDGETS_AUTH_KEYS"))
+    app = ScoringApp(
+        get_run(module), swagger=build_swagger(settings.name, auth=bool(keys)), auth_keys=keys, logger=log
+    )
+
+    def on_started() -> None:
+        if args.ready_file:
+            write_ready_file(
+                args.ready_file,
+                {
+                    "status": "ready",
+                    "port": port,
+                    "pid": os.getpid(),
+                    "host": settings.host,
+                    "init_seconds": round(init_seconds, 6),
+                    "import_seconds": round(import_seconds, 6),
+                },
+            )
+        log.info(
+            "%s ready on http://%s:%d (pid %d, import %.3f s, init() %.3f s%s)",
+            settings.name,
+            settings.host,
+            port,
+            os.getpid(),
+            import_seconds,
+            init_seconds,
+            ", keys required" if keys else "",
+        )
+
+    serve(sock, app, settings, on_started)
+    log.info("stopped")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

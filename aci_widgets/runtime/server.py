@@ -1,0 +1,350 @@
+"""The HTTP/1.1 server: one asyncio Protocol per connection around httptools' parser, plus the serve loop.
+
+run() is called on the event loop thread once a request's body has fully arrived, so requests are answered in
+order (pipelining comes for free) and a slow or stalled client only ever holds its own connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import socket
+from collections.abc import Callable
+from time import monotonic
+
+from httptools import HttpParserCallbackError, HttpParserError, HttpParserUpgrade, HttpRequestParser
+
+from .handlers import ScoringApp, Target
+from .responses import CONTINUE, Response, json_error, render
+from .settings import Settings
+
+log = logging.getLogger("aci_widgets.runtime")
+
+# Connection states. The sweeper acts on a connection whose deadline has passed according to its state.
+IDLE = 0  # between requests (or before the first): the keep-alive (or header) timeout runs
+HEADERS = 1  # a request has started, its head is arriving: the header timeout runs
+BODY = 2  # its body is arriving: the body timeout runs, restarted by every chunk
+CLOSING = 3  # answered and closing; after an error, unread input is drained until the linger timeout
+
+_TOO_LARGE_HEADERS = json_error(431, "The request headers are too large.")
+_TIMEOUT = json_error(408, "Timed out waiting for the rest of the request.")
+
+
+class _Reject(Exception):
+    """Raised inside a parser callback to stop parsing and answer ``response``, then close."""
+
+    def __init__(self, response: Response) -> None:
+        self.response = response
+
+
+class _Stop(Exception):
+    """Raised inside a parser callback to stop parsing: the connection is closing, ignore pipelined input."""
+
+
+class Connections(set):
+    """The open connections of one server; ``stopping`` tells late arrivals to close after one answer."""
+
+    stopping = False
+
+
+class HttpProtocol(asyncio.Protocol):
+    """One client connection: parse requests, answer each in order, enforce the limits and timeouts."""
+
+    # Slots: these attributes are read and written several times per request.
+    __slots__ = (
+        "app",
+        "s",
+        "connections",
+        "transport",
+        "parser",
+        "state",
+        "deadline",
+        "now",
+        "shutting_down",
+        "max_header_bytes",
+        "max_body_bytes",
+        "url",
+        "method",
+        "header_bytes",
+        "authorization",
+        "content_length",
+        "expect_continue",
+        "echo_keep_alive",
+        "target",
+        "body",
+        "body_size",
+        "keep_alive",
+    )
+
+    def __init__(self, app: ScoringApp, settings: Settings, connections: Connections) -> None:
+        self.app = app
+        self.s = settings
+        self.connections = connections
+        self.transport: asyncio.Transport | None = None
+        self.parser = HttpRequestParser(self)
+        self.state = IDLE
+        self.now = self.deadline = 0.0
+        self.shutting_down = False
+        self.max_header_bytes = settings.max_header_bytes
+        self.max_body_bytes = settings.max_body_bytes
+        self.on_message_begin()
+        self.state = IDLE
+
+    # -- asyncio.Protocol ------------------------------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:  # type: ignore[override]
+        self.transport = transport  # type: ignore[assignment]
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            with contextlib.suppress(OSError, AttributeError):  # not TCP (a Unix socket): nothing to turn off
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.deadline = monotonic() + self.s.header_timeout
+        self.shutting_down = self.connections.stopping
+        self.connections.add(self)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.connections.discard(self)
+        self.state = CLOSING
+        self.body = []
+
+    def data_received(self, data: bytes) -> None:
+        if self.state == CLOSING:
+            return  # draining after an error answer, or input pipelined after "Connection: close"
+        self.now = monotonic()  # one clock read per chunk; deadlines need no finer time
+        try:
+            self.parser.feed_data(data)
+        except HttpParserCallbackError as exc:
+            cause = exc.__context__
+            if isinstance(cause, _Reject):
+                self._reject(cause.response)
+            elif not isinstance(cause, _Stop):
+                log.error("internal error while handling a request", exc_info=cause or exc)
+                self._reject(json_error(500, "Internal server error."))
+        except HttpParserUpgrade:
+            self._close()  # the request was answered; switching protocols is not supported
+        except HttpParserError as exc:
+            self._reject(json_error(400, f"Malformed HTTP request: {exc}."))
+
+    def eof_received(self) -> bool:
+        return False  # the client will send nothing more: close once our answers are written
+
+    def pause_writing(self) -> None:
+        # The client does not read its answers: stop reading its requests, so our buffer stays bounded.
+        if self.transport is not None and self.state != CLOSING:
+            self.transport.pause_reading()
+
+    def resume_writing(self) -> None:
+        if self.transport is not None and self.state != CLOSING:
+            self.transport.resume_reading()
+
+    # -- httptools callbacks ---------------------------------------------------------------------------------
+
+    def on_message_begin(self) -> None:
+        self.state = HEADERS
+        self.deadline = self.now + self.s.header_timeout
+        self.url = b""
+        self.method = b""
+        self.header_bytes = 0
+        self.authorization: bytes | None = None
+        self.content_length: int | None = None
+        self.expect_continue = False
+        self.echo_keep_alive = False
+        self.target: Target | None = None
+        self.body: list[bytes] = []
+        self.body_size = 0
+
+    def on_url(self, url: bytes) -> None:
+        self.url += url
+        self.header_bytes += len(url)
+        if self.header_bytes > self.max_header_bytes:
+            raise _Reject(_TOO_LARGE_HEADERS)
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        size = self.header_bytes + len(name) + len(value) + 4
+        self.header_bytes = size
+        if size > self.max_header_bytes:
+            raise _Reject(_TOO_LARGE_HEADERS)
+        n = len(name)  # cheap filter: lower-case only names as long as the four this server reads
+        if n == 13 or n == 14 or n == 10 or n == 6:
+            lname = name.lower()
+            if lname == b"authorization":
+                self.authorization = value
+            elif lname == b"content-length":
+                self.content_length = int(value)  # llhttp has already checked it is a number
+            elif lname == b"connection":
+                # An HTTP/1.0 client that asks for keep-alive must be told it got it.
+                self.echo_keep_alive = b"keep-alive" in value.lower()
+            elif lname == b"expect" and value.lower() == b"100-continue":
+                self.expect_continue = True
+
+    def on_headers_complete(self) -> None:
+        parser = self.parser
+        self.state = BODY
+        self.deadline = self.now + self.s.body_timeout
+        self.keep_alive = parser.should_keep_alive()
+        self.method = method = parser.get_method()
+        if self.content_length is not None and self.content_length > self.max_body_bytes:
+            raise _Reject(self._too_large())  # before reading a byte of the body
+        self.target = target = self.app.resolve(method, self.url, self.authorization)
+        if self.expect_continue:
+            if type(target) is Response:
+                raise _Reject(target)  # answer now rather than invite a body we would throw away
+            self.transport.write(CONTINUE)  # type: ignore[union-attr]
+
+    def on_body(self, chunk: bytes) -> None:
+        self.body_size += len(chunk)
+        if self.body_size > self.max_body_bytes:
+            raise _Reject(self._too_large())  # a chunked body that grew over the limit
+        if type(self.target) is not Response:
+            self.body.append(chunk)  # only the score handler needs the body; others' is dropped
+        self.deadline = self.now + self.s.body_timeout
+
+    def on_message_complete(self) -> None:
+        target = self.target
+        if type(target) is Response:
+            response = target
+        else:
+            body = self.body
+            response = target(body[0] if len(body) == 1 else b"".join(body))  # type: ignore[misc]
+            self.body = []
+        keep = self.keep_alive and not self.shutting_down
+        if not keep:
+            connection = b"close"
+        elif self.echo_keep_alive:
+            connection = b"keep-alive"
+        else:
+            connection = b""
+        self.transport.write(render(response, connection, self.method == b"HEAD"))  # type: ignore[union-attr]
+        if self.s.access_log:
+            self._access(response)
+        if keep:
+            self.state = IDLE
+            self.deadline = monotonic() + self.s.keepalive_timeout  # run() may have taken a while
+        else:
+            self._close()
+            raise _Stop
+
+    # -- closing, timeouts, shutdown -------------------------------------------------------------------------
+
+    def _too_large(self) -> Response:
+        limit = self.s.max_body_bytes
+        return json_error(413, f"The request body is larger than this service accepts ({limit} bytes).")
+
+    def _access(self, response: Response) -> None:
+        peer = self.transport.get_extra_info("peername") if self.transport else None  # type: ignore[union-attr]
+        host = peer[0] if isinstance(peer, tuple) else "-"
+        log.info(
+            '%s "%s %s" %d %d',
+            host,
+            self.method.decode("latin-1"),
+            self.url.decode("latin-1")[:200],
+            response.status,
+            len(response.body),
+        )
+
+    def _close(self) -> None:
+        """Close once the answers are flushed; the sweeper aborts it if the client never reads them."""
+        self.state = CLOSING
+        self.deadline = monotonic() + self.s.linger_timeout
+        if self.transport is not None:
+            self.transport.close()
+
+    def _reject(self, response: Response) -> None:
+        """Answer with ``Connection: close`` and drain the client's unread input for a while before closing.
+
+        Closing a socket with unread input makes the kernel send a reset, which can destroy the answer (a 413
+        for a body still being sent) before the client reads it; shutting down only our side avoids that.
+        """
+        if self.state == CLOSING or self.transport is None:
+            return
+        self.state = CLOSING
+        self.body = []
+        self.deadline = monotonic() + self.s.linger_timeout
+        self.transport.write(render(response, b"close"))
+        if self.s.access_log:
+            self._access(response)
+        if self.transport.can_write_eof():
+            self.transport.write_eof()
+            self.transport.resume_reading()
+        else:
+            self.transport.close()
+
+    def on_timeout(self) -> None:
+        """Called by the sweeper once ``deadline`` has passed."""
+        if self.state == IDLE:
+            self._close()
+        elif self.state in (HEADERS, BODY):
+            self._reject(_TIMEOUT)
+        elif self.transport is not None:
+            self.transport.abort()
+
+    def shutdown(self) -> None:
+        """Stop after the request in progress: a body being received is still answered (then the connection
+        closes); a connection that is idle or still sending a request head is closed now."""
+        self.shutting_down = True
+        if self.state == IDLE or self.state == HEADERS:
+            self._close()
+
+
+def _tick(settings: Settings) -> float:
+    shortest = min(
+        settings.header_timeout, settings.body_timeout, settings.keepalive_timeout, settings.linger_timeout
+    )
+    return min(0.5, max(0.01, shortest / 5))
+
+
+async def serve_forever(
+    sock: socket.socket,
+    app: ScoringApp,
+    settings: Settings,
+    on_started: Callable[[], None] | None = None,
+) -> None:
+    """Serve on the bound ``sock`` until SIGTERM or SIGINT, then finish in-flight requests and return."""
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    connections = Connections()
+    server = await loop.create_server(
+        lambda: HttpProtocol(app, settings, connections), sock=sock, backlog=1024
+    )
+    tick = _tick(settings)
+
+    # One sweeper for all connections: per-request timers would cost a heap push and a cancel each time.
+    def sweep() -> None:
+        now = monotonic()
+        for conn in [c for c in connections if c.deadline <= now]:
+            conn.on_timeout()
+        sweeper[0] = loop.call_later(tick, sweep)
+
+    sweeper = [loop.call_later(tick, sweep)]
+    if on_started is not None:
+        on_started()
+    await stop.wait()
+
+    log.info("stopping: finishing %d open connection(s)", len(connections))
+    server.close()
+    connections.stopping = True
+    for conn in list(connections):
+        conn.shutdown()
+    give_up = monotonic() + settings.shutdown_timeout
+    while connections and monotonic() < give_up:
+        await asyncio.sleep(0.01)
+    sweeper[0].cancel()
+    for conn in list(connections):
+        if conn.transport is not None:
+            conn.transport.abort()
+    await asyncio.sleep(0)
+
+
+def serve(
+    sock: socket.socket, app: ScoringApp, settings: Settings, on_started: Callable[[], None] | None
+) -> None:
+    """Run :func:`serve_forever` on a fresh loop (not asyncio.run, which installs its own SIGINT handler)."""
+    loop = asyncio.new_event_loop()
+    try:
+        loop.run_until_complete(serve_forever(sock, app, settings, on_started))
+    finally:
+        loop.close()

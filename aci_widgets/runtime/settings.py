@@ -1,0 +1,23 @@
+"""Limits and timeouts of one server, gathered in one place so the CLI, the server and the tests agree."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+MIB = 1024 * 1024
+
+
+class Settings(NamedTuple):
+    """What the CLI decided; the server only reads it. (A NamedTuple: cheaper to import than a dataclass.)"""
+
+    host: str = "127.0.0.1"
+    port: int = 0
+    name: str = "aci-widgets-service"
+    max_body_bytes: int = 100 * MIB
+    max_header_bytes: int = 64 * 1024
+    header_timeout: float = 10.0  # from a request's first byte (or the connection's start) to its blank line
+    body_timeout: float = 30.0  # longest silence while a body is arriving
+    keepalive_timeout: float = 5.0  # idle time allowed between two requests on one connection
+    linger_timeout: float = 2.0  # after an error answer, how long unread input is drained before closing
+    shutdown_timeout: float = 5.0  # on SIGTERM, how long in-flight requests may take (docker stop waits 10 s)
+    access_log: bool = False

@@ -1,0 +1,104 @@
+"""Server processes that outlive the kernel, and how to find out whether one is still ours and alive."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import time
+import urllib.request
+from pathlib import Path
+
+
+def start_ticks(pid: int) -> int | None:
+    """The process's start time in clock ticks (Linux), so a reused pid is not mistaken for our server."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat.rsplit(")", 1)[1].split()
+    return int(fields[19])
+
+
+def is_running(pid: int, ticks: int | None) -> bool:
+    """True if ``pid`` is alive, not a zombie, and (where /proc exists) the same process we started."""
+    with contextlib.suppress(ChildProcessError):
+        if os.waitpid(pid, os.WNOHANG)[0] == pid:  # our own child that exited: reap it
+            return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    stat = Path(f"/proc/{pid}/stat")
+    if stat.exists():
+        with contextlib.suppress(OSError):
+            if stat.read_text().rsplit(")", 1)[1].split()[0] == "Z":
+                return False
+        return ticks is None or start_ticks(pid) == ticks
+    return True
+
+
+def terminate(pid: int, ticks: int | None, grace: float = 5.0) -> None:
+    """SIGTERM the server's process group, then SIGKILL what is left after ``grace`` seconds."""
+    if not is_running(pid, ticks):
+        return
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline:
+        if not is_running(pid, ticks):
+            return
+        time.sleep(0.02)
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 2
+    while time.monotonic() < deadline and is_running(pid, ticks):
+        time.sleep(0.02)
+
+
+def answers(url: str, timeout: float = 2.0) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+def tail(path: Path, lines: int | None) -> str:
+    try:
+        text = path.read_text(errors="replace")
+    except FileNotFoundError:
+        return ""
+    if lines is None:
+        return text
+    return "\n".join(text.splitlines()[-lines:])
+
+
+class LogFollower:
+    """Reads the lines appended to a log file since the last call (for streaming a server's output live)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.offset = 0
+        self.partial = ""
+
+    def new_lines(self) -> list[str]:
+        try:
+            with open(self.path, errors="replace") as f:
+                f.seek(self.offset)
+                chunk = f.read()
+                self.offset = f.tell()
+        except FileNotFoundError:
+            return []
+        text = self.partial + chunk
+        *complete, self.partial = text.split("\n")
+        return complete
+
+    def rest(self) -> list[str]:
+        lines = self.new_lines()
+        if self.partial:
+            lines.append(self.partial)
+            self.partial = ""
+        return lines

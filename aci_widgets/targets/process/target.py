@@ -1,0 +1,174 @@
+"""The process target: an image is a cached virtualenv plus a folder; a service is the scoring server
+running from that folder as a local process on 127.0.0.1. The embedded default when no Docker engine answers.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import aci_widgets
+
+from ...core import events
+from ...core.errors import OperationCancelled, WebserviceException
+from ...core.operation import Reporter
+from ...core.target import ImageSpec, ServiceSpec, ServiceStatus, Target
+from ...core.workspace import Workspace
+from .envs import ensure_env, env_python
+from .processes import LogFollower, answers, is_running, start_ticks, tail, terminate
+
+RUNTIME_COPY = ".aci_widgets"  # the package copy inside each image, on the server's PYTHONPATH
+_SCRUBBED_ENV = ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "PYTHONSTARTUP")
+
+
+class ProcessTarget(Target):
+    name = "process"
+
+    # --- images --------------------------------------------------------------------------------------------
+
+    def build_image(self, ws: Workspace, spec: ImageSpec, report: Reporter) -> dict[str, Any]:
+        if spec.base_image:
+            report.notice(f"base_image {spec.base_image!r} is used by the Docker target only.", "warning")
+        env, key = ensure_env(spec.requirements, report)
+        report.check_cancelled()
+        image_dir = ws.root / "process" / "images" / spec.name / str(spec.version)
+        staging = image_dir.with_name(f"{spec.version}.staging")
+        shutil.rmtree(staging, ignore_errors=True)
+        shutil.copytree(spec.context_dir, staging)
+        _copy_package(staging / RUNTIME_COPY / "aci_widgets")
+        # Byte-compile now: a cold server start then skips compiling the runtime (and score.py) every time.
+        subprocess.run([str(env_python(env)), "-m", "compileall", "-q", "-j", "0", str(staging)],
+                       stdin=subprocess.DEVNULL, capture_output=True, check=False)
+        shutil.rmtree(image_dir, ignore_errors=True)
+        os.replace(staging, image_dir)
+        report.log(f"Image {spec.tag}: environment {key}, files in {image_dir}")
+        return {"env": str(env), "env_key": key, "image_dir": str(image_dir), "script": spec.execution_script,
+                "requirements": spec.requirements}
+
+    def remove_image(self, ws: Workspace, image: dict[str, Any]) -> None:
+        shutil.rmtree(image.get("image_dir", ""), ignore_errors=True)
+
+    # --- services ------------------------------------------------------------------------------------------
+
+    def start_service(self, ws: Workspace, spec: ServiceSpec, report: Reporter) -> dict[str, Any]:
+        image = spec.image
+        service_dir = ws.root / "process" / "services" / spec.name
+        shutil.rmtree(service_dir, ignore_errors=True)
+        app_dir = service_dir / "app"
+        shutil.copytree(image["image_dir"], app_dir, copy_function=_link_or_copy)
+        if spec.cpu_cores != 1 or spec.memory_gb != 1:
+            report.notice("cpu_cores and memory_gb are enforced on the Docker target only.")
+        launch = {
+            "python": str(env_python(Path(image["env"]))),
+            "app_dir": str(app_dir), "script": image["script"], "name": spec.name,
+            "max_body_bytes": spec.max_body_bytes, "keys": list(spec.auth_keys or ()),
+            "environment": dict(spec.environment),
+        }
+        return self._launch(service_dir, launch, spec.port or 0, report)
+
+    def _launch(self, service_dir: Path, launch: dict[str, Any], port: int, report: Reporter) -> dict[str, Any]:
+        app_dir = Path(launch["app_dir"])
+        log_path, ready_path = service_dir / "service.log", service_dir / "ready.json"
+        ready_path.unlink(missing_ok=True)
+        command = [launch["python"], "-m", "aci_widgets.runtime", "--score", str(app_dir / launch["script"]),
+                   "--model-dir", str(app_dir / "azureml-models"), "--host", "127.0.0.1", "--port", str(port),
+                   "--ready-file", str(ready_path), "--name", launch["name"],
+                   "--max-body-bytes", str(launch["max_body_bytes"])]
+        env = {k: v for k, v in os.environ.items() if k not in _SCRUBBED_ENV}
+        env.update(launch["environment"], PYTHONPATH=str(app_dir / RUNTIME_COPY), PYTHONNOUSERSITE="1",
+                   PYTHONUNBUFFERED="1")
+        if launch["keys"]:
+            env["ACI_WIDGETS_AUTH_KEYS"] = ",".join(launch["keys"])
+        with report.step(events.START, f"scoring server for {launch['name']!r} on 127.0.0.1"), \
+                open(log_path, "ab") as log:
+            proc = subprocess.Popen(command, cwd=app_dir, env=env, stdin=subprocess.DEVNULL, stdout=log,
+                                    stderr=subprocess.STDOUT, start_new_session=True)
+            ticks = start_ticks(proc.pid)
+        handle = {"pid": proc.pid, "ticks": ticks, "service_dir": str(service_dir), "log": str(log_path),
+                  "launch": launch}
+        try:
+            with report.step(events.HEALTH, "init() runs, then the server answers"):
+                ready = _wait_ready(proc, ready_path, LogFollower(log_path), report)
+        except BaseException:
+            terminate(proc.pid, ticks)
+            raise
+        base = f"http://127.0.0.1:{ready['port']}"
+        handle.update(port=ready["port"], scoring_uri=f"{base}/score", swagger_uri=f"{base}/swagger.json")
+        return handle
+
+    def status(self, ws: Workspace, handle: dict[str, Any]) -> ServiceStatus:
+        if not is_running(handle["pid"], handle.get("ticks")):
+            return ServiceStatus("Unhealthy", "The service's process has exited; redeploy it or look at "
+                                              "service.get_logs().", tail(Path(handle["log"]), 20))
+        if answers(f"http://127.0.0.1:{handle['port']}/"):
+            return ServiceStatus("Healthy")
+        return ServiceStatus("Unhealthy", f"The service's process runs but does not answer on port "
+                                          f"{handle['port']}.", tail(Path(handle["log"]), 20))
+
+    def logs(self, ws: Workspace, handle: dict[str, Any], tail_lines: int | None = None,
+             tail: int | None = None) -> str:
+        return _tail(Path(handle["log"]), tail if tail is not None else tail_lines)
+
+    def stop_service(self, ws: Workspace, handle: dict[str, Any]) -> None:
+        terminate(handle["pid"], handle.get("ticks"))
+        shutil.rmtree(handle["service_dir"], ignore_errors=True)
+
+    def reload_service(self, ws: Workspace, handle: dict[str, Any], files: dict[str, Path],
+                       report: Reporter) -> dict[str, Any]:
+        """Restart on the same port with ``files`` put over the service's copy of its image."""
+        terminate(handle["pid"], handle.get("ticks"))
+        app_dir = Path(handle["launch"]["app_dir"])
+        for rel, source in files.items():
+            target = app_dir / rel
+            target.unlink(missing_ok=True)  # the old one may be a hard link into the image: never write through
+            shutil.copyfile(source, target)
+            report.log(f"Updated {rel} from {source}", "service")
+        return self._launch(Path(handle["service_dir"]), handle["launch"], handle["port"], report)
+
+
+def _tail(path: Path, lines: int | None) -> str:
+    return tail(path, lines)
+
+
+def _wait_ready(proc: subprocess.Popen[bytes], ready_path: Path, log: LogFollower,
+                report: Reporter) -> dict[str, Any]:
+    """Until the server writes its ready file: stream its log, watch for its exit, honour cancellation."""
+    while True:
+        for line in log.new_lines():
+            report.log(line, "service")
+        if ready_path.is_file():
+            ready = json.loads(ready_path.read_text())
+            if ready.get("status") == "ready":
+                return ready
+            proc.wait(timeout=10)
+            for line in log.rest():
+                report.log(line, "service")
+            raise WebserviceException(f"init() failed in score.py: {ready.get('error', 'unknown error')}",
+                                      ready.get("traceback", ""))
+        if proc.poll() is not None:
+            for line in log.rest():
+                report.log(line, "service")
+            raise WebserviceException(
+                f"The scoring server exited with status {proc.returncode} before it was ready.",
+                tail(log.path, 30))
+        if report.cancelled:
+            raise OperationCancelled("The deployment was cancelled; the server process was stopped.")
+        time.sleep(0.01)
+
+
+def _copy_package(dest: Path) -> None:
+    """Copy this aci_widgets package (sources only) so the image runs the runtime it was built with."""
+    source = Path(aci_widgets.__file__).parent
+    shutil.copytree(source, dest, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+
+
+def _link_or_copy(src: str, dst: str) -> None:
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
