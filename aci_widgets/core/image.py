@@ -123,11 +123,18 @@ class Image:
 
         Raises ``ImageBuildError`` with the failing step and the tool's error lines if the build failed.
         """
+        self._operation = self._operation or running(_op_key(self.workspace, self.name, self.version))
         if self._operation is not None:
             if show_output:
                 events.present(self._operation)
             self._operation.wait(timeout)
         self.update_creation_state()
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self._row["state"] == "Running":  # built by another process: follow it through the registry
+            if deadline is not None and time.monotonic() > deadline:
+                raise ImageBuildError(f"Image {self.id} is still building after {timeout} s.")
+            time.sleep(0.25)
+            self.update_creation_state()
         if self._row["state"] == "Failed":
             raise ImageBuildError(f"Image {self.id} failed to build: {self.error}", self._row.get("detail") or "")
 

@@ -215,12 +215,20 @@ class Webservice:
         Raises ``WebserviceException`` if it failed, with the init() traceback or the build error in the message.
         Ctrl-C cancels the deployment and removes what it had started.
         """
+        timeout = timeout_sec or self._DEFAULT_TIMEOUT
+        self._operation = self._operation or running(_op_key(self.workspace, self.name))
         if self._operation is not None:
             if show_output:
                 events.present(self._operation)
-            if not self._operation.wait(timeout_sec or self._DEFAULT_TIMEOUT):
-                raise WebserviceException(f"Service {self.name!r} is still deploying after {timeout_sec} s.")
+            if not self._operation.wait(timeout):
+                raise WebserviceException(f"Service {self.name!r} is still deploying after {timeout} s.")
+        deadline = time.monotonic() + timeout
         state, error, detail = self._status()
+        while state == "Transitioning":  # deployed by another process: follow it through the registry
+            if time.monotonic() > deadline:
+                raise WebserviceException(f"Service {self.name!r} is still deploying after {timeout} s.")
+            time.sleep(0.25)
+            state, error, detail = self._status()
         if state == "Failed":
             message = f"Service {self.name!r} deployment failed: {error}"
             if detail:
