@@ -17,7 +17,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
-from support import IN_CI, requirement_missing  # noqa: E402,F401 - re-exported for older imports
+from support import cleanup_workspace  # noqa: E402
 
 NUMPY_SCORE = '''\
 import json
@@ -71,17 +71,13 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture
 def ws(tmp_path: Path):
-    """A workspace on the process target, in its own folder; its services are stopped after the test."""
-    from aci_widgets.core import Webservice, Workspace
+    """A workspace on the process target, in its own folder; its services and images go after the test."""
+    from aci_widgets.core import Workspace
 
     workspace = Workspace.create(f"ws-{uuid.uuid4().hex[:8]}", exist_ok=True, target="process",
                                  path=tmp_path / "ws")
     yield workspace
-    for service in Webservice.list(workspace):
-        try:
-            service.delete()
-        except Exception as exc:  # noqa: BLE001 - teardown must try every service
-            print(f"teardown: could not delete {service.name}: {exc}")
+    cleanup_workspace(workspace)
 
 
 @pytest.fixture

@@ -146,4 +146,7 @@ def test_the_seed_workflow_three_ways(target, seed_files, tmp_path, capsys):
         # --- clean up -------------------------------------------------------------------------------------
         for service in services:
             service.delete()
-    assert Webservice.list(ws) == []
+        assert Webservice.list(ws) == []
+        from support import cleanup_workspace
+
+        cleanup_workspace(ws)  # the images too (on Docker: real images)

@@ -96,6 +96,14 @@ class Image:
         return self._row.get("error") or ""
 
     @property
+    def size(self) -> int | None:
+        """Bytes, where the target knows (a Docker image's size)."""
+        for target_record in (self._row.get("record") or {}).values():
+            if target_record.get("size"):
+                return int(target_record["size"])
+        return None
+
+    @property
     def image_location(self) -> str | None:
         record = self._row.get("record") or {}
         for target_record in record.values():
@@ -161,7 +169,7 @@ class Image:
         return {"id": self.id, "name": self.name, "version": self.version, "state": self._row["state"],
                 "models": [f"{n}:{v}" for n, v in self._row["models"]], "tags": self.tags,
                 "description": self.description, "targets": sorted(self._row.get("record") or {}),
-                "createdTime": self.created_time.isoformat(), "error": self.error}
+                "createdTime": self.created_time.isoformat(), "error": self.error, "size": self.size}
 
     def __repr__(self) -> str:
         return f"ContainerImage(workspace={self.workspace.name!r}, name={self.name!r}, version={self.version})"

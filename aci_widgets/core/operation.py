@@ -174,13 +174,23 @@ class Operation:
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until done; True if it finished. Ctrl-C here cancels the operation and waits for its cleanup."""
+        # Not Thread.join: a KeyboardInterrupt inside join() can mark a still-running thread as stopped
+        # (CPython's bpo-45274 handling), after which a second join() returns at once, before the cleanup.
+        # Short waits: a SIGINT that lands on another thread is then handled within 0.1 s all the same.
+        deadline = None if timeout is None else time.monotonic() + timeout
         try:
-            self._thread.join(timeout)
+            while not self.done():
+                if deadline is not None and time.monotonic() >= deadline:
+                    return False
+                with self._cond:
+                    self._cond.wait(0.1)
         except KeyboardInterrupt:
             self.cancel()
-            self._thread.join()
+            while not self.done():
+                with self._cond:
+                    self._cond.wait(0.1)
             raise
-        return self.done()
+        return True
 
     def result(self, timeout: float | None = None) -> Any:
         if not self.wait(timeout):

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from . import events
-from .errors import UserErrorException, WebserviceException
+from .errors import OperationCancelled, UserErrorException, WebserviceException
 from .image import ContainerImageConfig, Image, _alive, _register_image, build_for_target
 from .model import Model
 from .names import check_service_name
@@ -494,6 +494,10 @@ def _deploy(workspace: Workspace, name: str, config: AciServiceDeploymentConfigu
                 target_class(old_target)().stop_service(workspace, old_handle)
                 workspace.registry.update("services", {"name": name}, handle=None)
             handle = target.start_service(workspace, spec, report)
+        except OperationCancelled:
+            # Ctrl-C or Cancel: the target removed what it had started; leave no half-written entry either.
+            workspace.registry.delete("services", name=name)
+            raise
         except BaseException as exc:
             workspace.registry.update("services", {"name": name}, state="Failed", error=str(exc),
                                       detail=getattr(exc, "detail", "") or "")

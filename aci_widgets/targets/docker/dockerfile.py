@@ -1,0 +1,117 @@
+"""The Dockerfile and build context of a service image.
+
+Layers go from what changes least to what changes most: the base, the venv, the pip install, the scoring
+runtime, the models, and last the app files (score.py). Editing score.py therefore rebuilds one small layer
+and reuses the pip layer, which is what makes a redeploy take seconds.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ...core.errors import ImageBuildError
+from .pipconf import PipSettings
+
+if TYPE_CHECKING:
+    from ...core.target import ImageSpec
+
+DEFAULT_BASE = "python:3.11-slim"
+VENV = "/opt/venv"
+PACKAGE_ROOT = "/opt/aci_widgets"
+APP_DIR = "/var/azureml-app"
+MODEL_DIR = f"{APP_DIR}/azureml-models"
+READY_FILE = "/tmp/ready.json"
+PORT = 5001
+RUNTIME_REQUIREMENTS = ("httptools",)        # what aci_widgets.runtime imports beyond the stdlib
+REQUIREMENTS_IN_IMAGE = f"{PACKAGE_ROOT}/requirements.txt"
+
+_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
+
+
+def package_source_dir() -> Path:
+    """The directory of the ``aci_widgets`` package this process runs, copied into the image as it is."""
+    return Path(__file__).resolve().parents[2]
+
+
+def runtime_command(script: str) -> list[str]:
+    """The image's CMD: the scoring runtime on the app's script and models, listening inside the container."""
+    return [f"{VENV}/bin/python", "-m", "aci_widgets.runtime", "--score", f"{APP_DIR}/{script}",
+            "--model-dir", MODEL_DIR, "--host", "0.0.0.0", "--port", str(PORT), "--ready-file", READY_FILE]
+
+
+def requirements_text(requirements: list[str]) -> str:
+    """The user's requirement lines, plus the runtime's own needs unless the user already names them."""
+    named = {_canonical(m.group(1)) for line in requirements if (m := _NAME.match(line))}
+    lines = [line.strip() for line in requirements if line.strip()]
+    lines += [req for req in RUNTIME_REQUIREMENTS if _canonical(req) not in named]
+    return "\n".join(lines) + "\n"
+
+
+def render_dockerfile(spec: ImageSpec, pip: PipSettings, has_other_files: bool = False) -> str:
+    """The Dockerfile text. ``has_other_files``: the context holds app files besides the script and models."""
+    script = Path(spec.execution_script).as_posix()
+    base = spec.base_image or DEFAULT_BASE
+    pip_args = {"PIP_DISABLE_PIP_VERSION_CHECK": "1", **pip.args}
+    lines = [
+        f"FROM {base}",
+        "ENV PYTHONUNBUFFERED=1",
+        f"RUN python3 -m venv {VENV}",
+        f"COPY requirements.txt {REQUIREMENTS_IN_IMAGE}",
+        *(f"ARG {name}={json.dumps(value)}" for name, value in pip_args.items()),
+        f"RUN {VENV}/bin/pip install --no-cache-dir -r {REQUIREMENTS_IN_IMAGE}",
+        f"COPY aci_widgets {PACKAGE_ROOT}/aci_widgets",
+        f"ENV PYTHONPATH={PACKAGE_ROOT} AZUREML_MODEL_DIR={MODEL_DIR} ACI_WIDGETS_MODEL_DIR={MODEL_DIR}",
+        f"COPY azureml-models {MODEL_DIR}",
+        *([f"COPY app/ {APP_DIR}/"] if has_other_files else []),
+        f"COPY {json.dumps(['script/' + script, f'{APP_DIR}/{script}'])}",
+        f"WORKDIR {APP_DIR}",
+        f"EXPOSE {PORT}",
+        f"CMD {json.dumps(runtime_command(script))}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def prepare_context(spec: ImageSpec, dest: Path, pip: PipSettings) -> str:
+    """Lay out a fresh build context in ``dest`` (which must not exist); return the Dockerfile text."""
+    source = Path(spec.context_dir)
+    script = source / spec.execution_script
+    if not script.is_file():
+        raise ImageBuildError(f"The execution script {spec.execution_script!r} is not in {source}.")
+    dest.mkdir(parents=True)
+    _copy_python_sources(package_source_dir(), dest / "aci_widgets")
+    models = source / "azureml-models"
+    if models.is_dir():
+        shutil.copytree(models, dest / "azureml-models")
+    else:
+        (dest / "azureml-models").mkdir()
+    # The script goes last, alone, so that a change to it rebuilds nothing else; other app files go before it.
+    others = sorted(p.relative_to(source).as_posix() for p in source.rglob("*")
+                    if p.is_file() and p.relative_to(source).parts[0] != "azureml-models"
+                    and p != script and "__pycache__" not in p.parts)
+    placed = [*(("app", rel) for rel in others), ("script", Path(spec.execution_script).as_posix())]
+    for folder, rel in placed:
+        target = dest / folder / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source / rel, target)
+    (dest / "requirements.txt").write_text(requirements_text(spec.requirements))
+    dockerfile = render_dockerfile(spec, pip, bool(others))
+    (dest / "Dockerfile").write_text(dockerfile)
+    return dockerfile
+
+
+def _copy_python_sources(package: Path, dest: Path) -> None:
+    for path in sorted(package.rglob("*.py")):
+        rel = path.relative_to(package)
+        if "__pycache__" in rel.parts:
+            continue
+        target = dest / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(path, target)
+
+
+def _canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()

@@ -1,0 +1,179 @@
+"""``DockerTarget``: images built by a local Docker engine, one container per service, on 127.0.0.1 only."""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import time
+import uuid
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from docker.errors import APIError, NotFound
+
+from ...core.errors import WebserviceException
+from ...core.events import BUILD, HEALTH, START
+from ...core.target import ImageSpec, ServiceSpec, ServiceStatus, Target
+from . import client as engine
+from .build import stream_build
+from .containers import (
+    IMAGE_LABEL,
+    WORKSPACE_LABEL,
+    create_and_start,
+    get_container,
+    make_handle,
+    port_of,
+    published_port,
+    put_files,
+    remove_quietly,
+)
+from .dockerfile import DEFAULT_BASE, prepare_context
+from .health import exit_failure, http_ok, wait_for_health
+from .images import remove_image
+from .logstream import LogFollower
+from .pipconf import build_pip_settings
+
+if TYPE_CHECKING:
+    from ...core.operation import Reporter
+    from ...core.workspace import Workspace
+
+VERSION_LABEL = "aci_widgets.version"
+
+
+class DockerTarget(Target):
+    """Builds with the local engine's classic builder and runs the scoring runtime in a container per service.
+
+    Steps reported: ``BUILD`` in build_image, ``START`` then ``HEALTH`` in start_service and reload_service.
+    """
+
+    name = "docker"
+
+    def __init__(self, health_timeout: float = 600.0) -> None:
+        self.health_timeout = health_timeout
+
+    @classmethod
+    def unavailable_reason(cls) -> str | None:
+        return engine.unavailable_reason()
+
+    # --- images ---
+
+    def build_image(self, ws: Workspace, spec: ImageSpec, report: Reporter) -> dict[str, Any]:
+        """Build ``<name>:<version>`` from a fresh context, streaming the engine's output line by line."""
+        tag = spec.tag
+        with report.step(BUILD, tag):
+            if spec.python_version and not spec.base_image and not spec.python_version.startswith("3.11"):
+                report.notice(f"The environment asks for Python {spec.python_version}; the image uses the "
+                              f"Python 3.11 of {DEFAULT_BASE}. Set a base image to choose another.")
+            pip = build_pip_settings()
+            if pip.skipped:
+                report.notice("pip settings of this machine not passed to the build: " + "; ".join(pip.skipped))
+            unique = f"{spec.name}-{spec.version}-{uuid.uuid4().hex[:8]}"
+            context = Path(ws.root) / "docker" / "contexts" / unique
+            try:
+                dockerfile = prepare_context(spec, context, pip)
+                labels = {WORKSPACE_LABEL: ws.name, IMAGE_LABEL: spec.name, VERSION_LABEL: str(spec.version)}
+                image_id = stream_build(context, tag, labels, report)
+            finally:
+                shutil.rmtree(context, ignore_errors=True)
+            image = engine.docker_client().images.get(image_id)
+            return {"tag": tag, "id": image.id, "size": image.attrs.get("Size"), "dockerfile": dockerfile}
+
+    def remove_image(self, ws: Workspace, image: dict[str, Any]) -> None:
+        remove_image(ws.name, image)
+
+    # --- services ---
+
+    def start_service(self, ws: Workspace, spec: ServiceSpec, report: Reporter) -> dict[str, Any]:
+        """Run the container and wait until ``GET /`` answers; on failure or cancel remove it, then raise."""
+        container = None
+        follower = None
+        try:
+            with report.step(START, spec.name):
+                container = create_and_start(ws.name, spec)
+                follower = LogFollower(container, report).start()
+                port = self._port_or_exit_failure(container, spec.name)
+            with report.step(HEALTH, f"http://127.0.0.1:{port}/"):
+                wait_for_health(container, port, spec.name, report, self.health_timeout)
+            follower.stop()
+            return make_handle(container, port)
+        except BaseException:
+            if follower is not None:
+                follower.stop(drain=True)
+            if container is not None:
+                remove_quietly(container)
+            raise
+
+    def reload_service(self, ws: Workspace, handle: dict[str, Any], files: dict[str, Path],
+                       report: Reporter) -> dict[str, Any]:
+        """Put ``files`` into the container and restart it, without a rebuild: LocalWebservice.reload()."""
+        service = self._service_name(handle)
+        with report.step(START, f"reload {service}"):
+            container = self._container(handle)
+            put_files(container, files)
+            since = time.time()
+            container.restart(timeout=2)
+            follower = LogFollower(container, report, since=since).start()
+        try:
+            port = self._port_or_exit_failure(container, service)
+            with report.step(HEALTH, f"http://127.0.0.1:{port}/"):
+                wait_for_health(container, port, service, report, self.health_timeout)
+        finally:
+            follower.stop()
+        return make_handle(container, port)
+
+    def status(self, ws: Workspace, handle: dict[str, Any]) -> ServiceStatus:
+        try:
+            container = get_container(handle)
+        except NotFound:
+            return ServiceStatus("Failed", "the container was removed outside aci_widgets")
+        state = container.status
+        if state == "running":
+            port = port_of(container) or handle.get("port")  # a restart may have moved it
+            if port and http_ok(int(port), timeout=2.0):
+                return ServiceStatus("Healthy")
+            return ServiceStatus("Unhealthy", f"the container runs but does not answer on port {port}")
+        if state in ("created", "restarting"):
+            return ServiceStatus("Transitioning")
+        if state == "paused":
+            return ServiceStatus("Unhealthy", "the container is paused")
+        failure = exit_failure(container, self._service_name(handle, container))
+        return ServiceStatus("Failed", failure.message, failure.detail)
+
+    def logs(self, ws: Workspace, handle: dict[str, Any], tail: int | None = None) -> str:
+        try:
+            container = get_container(handle)
+        except NotFound:
+            raise WebserviceException(f"No logs: the container {handle.get('container_name')} was removed "
+                                      "outside aci_widgets.") from None
+        raw = container.logs(stdout=True, stderr=True, tail=tail if tail else "all")
+        return raw.decode("utf-8", "replace")
+
+    def stop_service(self, ws: Workspace, handle: dict[str, Any]) -> None:
+        with contextlib.suppress(NotFound):
+            remove_quietly(get_container(handle))
+
+    # --- helpers ---
+
+    @staticmethod
+    def _port_or_exit_failure(container: Any, service: str) -> int:
+        """The published port; a container that already exited (a fast init() failure) has none: say why."""
+        port = published_port(container)
+        if port is None:
+            raise exit_failure(container, service)
+        return port
+
+    @staticmethod
+    def _container(handle: dict[str, Any]) -> Any:
+        try:
+            return get_container(handle)
+        except NotFound:
+            raise WebserviceException(f"The container {handle.get('container_name')} was removed outside "
+                                      "aci_widgets; deploy the service again.") from None
+
+    @staticmethod
+    def _service_name(handle: dict[str, Any], container: Any = None) -> str:
+        if container is not None:
+            with contextlib.suppress(APIError, AttributeError):
+                return container.labels.get("aci_widgets.service") or container.name
+        return str(handle.get("service") or handle.get("container_name") or "?")
+
