@@ -89,6 +89,7 @@ class Operation:
         self._cond = threading.Condition()
         self._cancel = threading.Event()
         self._done = False
+        self._settled = False  # done, and every subscriber has seen the last event
         self._result: Any = None
         self._error: BaseException | None = None
         self._subscribers: list[Callable[[Event], None]] = []
@@ -113,6 +114,9 @@ class Operation:
             error = _one_line(exc)
             detail = getattr(exc, "detail", "") or ("" if _is_user_error(exc) else traceback.format_exc())
         self._record(Finished(operation=self.title, state=state, error=error, detail=detail), last=True)
+        with self._cond:
+            self._settled = True
+            self._cond.notify_all()
         if self.key:
             with _running_lock:
                 if _running.get(self.key) is self:
@@ -173,20 +177,23 @@ class Operation:
             return self._done
 
     def wait(self, timeout: float | None = None) -> bool:
-        """Block until done; True if it finished. Ctrl-C here cancels the operation and waits for its cleanup."""
+        """Block until done and every subscriber has seen the end; True if it finished.
+
+        Ctrl-C here cancels the operation and waits for its cleanup.
+        """
         # Not Thread.join: a KeyboardInterrupt inside join() can mark a still-running thread as stopped
         # (CPython's bpo-45274 handling), after which a second join() returns at once, before the cleanup.
         # Short waits: a SIGINT that lands on another thread is then handled within 0.1 s all the same.
         deadline = None if timeout is None else time.monotonic() + timeout
         try:
-            while not self.done():
+            while not self._settled:
                 if deadline is not None and time.monotonic() >= deadline:
                     return False
                 with self._cond:
                     self._cond.wait(0.1)
         except KeyboardInterrupt:
             self.cancel()
-            while not self.done():
+            while not self._settled:
                 with self._cond:
                     self._cond.wait(0.1)
             raise

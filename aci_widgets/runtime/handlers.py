@@ -7,7 +7,9 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from .fastpath import BadRequest, FastScorer
 from .responses import JSON, OCTETS, TEXT, Response, json_error
+from .swagger import with_schemas
 from .tracebacks import describe, user_traceback
 
 # What resolve() returns: a finished answer (the body is not needed), or a handler that wants the body.
@@ -30,7 +32,10 @@ def parse_auth_keys(value: str | None) -> tuple[str, ...]:
 
 
 class ScoringApp:
-    """Maps (method, path, Authorization) to an answer; calls the user's ``run`` only for ``POST /score``."""
+    """Maps (method, path, Authorization) to an answer; calls the user's ``run`` only for ``POST /score``.
+
+    ``run`` is the user's ``run(raw_data)``, or a FastScorer (loader.get_run) for a run() that declared its input.
+    """
 
     def __init__(
         self,
@@ -41,6 +46,9 @@ class ScoringApp:
         logger: logging.Logger | None = None,
     ) -> None:
         self._run = run
+        self._fast = run if isinstance(run, FastScorer) else None
+        if self._fast is not None and swagger:
+            swagger = with_schemas(swagger, self._fast.declared.input_schema, self._fast.declared.output_schema)
         self._keys = tuple(k.encode() for k in auth_keys)
         self._log = logger or logging.getLogger("aci_widgets.runtime")
         self._swagger = Response(200, json.dumps(swagger, indent=2).encode(), JSON)
@@ -84,6 +92,8 @@ class ScoringApp:
 
     def score(self, body: bytes) -> Response:
         """``run(body as str)``; its result as ``json.dumps`` (bytes are sent raw); any exception is a 500."""
+        if self._fast is not None:
+            return self._score_fast(self._fast, body)
         try:
             text = body.decode("utf-8")
         except UnicodeDecodeError as exc:
@@ -91,16 +101,43 @@ class ScoringApp:
         try:
             result = self._run(text)
         except (Exception, SystemExit) as exc:
-            self._log.error("run() raised %s\n%s", describe(exc), user_traceback(exc).rstrip())
-            return json_error(500, describe(exc))
+            return self._failed(exc)
+        return self._answer(result)
+
+    def _score_fast(self, fast: FastScorer, body: bytes) -> Response:
+        """The body parsed by the server into run()'s declared arguments (400 when it does not fit them); an
+        ndarray result written by orjson, any other result answered as the stock path answers it."""
+        try:
+            kwargs = fast.parse(body)
+        except BadRequest as exc:
+            return json_error(400, str(exc))
+        try:
+            result = fast.function(**kwargs)
+        except (Exception, SystemExit) as exc:
+            return self._failed(exc)
+        try:
+            encoded = fast.encode(result)
+        except (TypeError, ValueError) as exc:
+            return self._not_encodable(result, exc)
+        return self._answer(result) if encoded is None else Response(200, encoded, JSON)
+
+    def _failed(self, exc: BaseException) -> Response:
+        self._log.error("run() raised %s\n%s", describe(exc), user_traceback(exc).rstrip())
+        return json_error(500, describe(exc))
+
+    def _answer(self, result: Any) -> Response:
+        """run()'s result as the stock path sends it: bytes raw, anything else as ``json.dumps``."""
         if isinstance(result, (bytes, bytearray, memoryview)):
             return Response(200, bytes(result), OCTETS)
         try:
             return Response(200, json.dumps(result).encode(), JSON)
         except (TypeError, ValueError) as exc:
-            self._log.error(
-                "run() returned a %s that json.dumps cannot encode (%s); return lists/dicts (array.tolist())",
-                type(result).__name__,
-                describe(exc),
-            )
-            return json_error(500, describe(exc))
+            return self._not_encodable(result, exc)
+
+    def _not_encodable(self, result: Any, exc: Exception) -> Response:
+        self._log.error(
+            "run() returned a %s that json.dumps cannot encode (%s); return lists/dicts (array.tolist())",
+            type(result).__name__,
+            describe(exc),
+        )
+        return json_error(500, describe(exc))

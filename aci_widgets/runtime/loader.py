@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.machinery
 import importlib.util
+import logging
 import os
 import sys
 import time
@@ -66,5 +67,15 @@ def call_init(module: ModuleType) -> float:
 
 
 def get_run(module: ModuleType) -> Callable[[str], Any]:
-    """The user's ``run(raw_data: str)``."""
-    return module.run
+    """The user's ``run(raw_data: str)``, or a FastScorer when run() declares its input (inference-schema
+    decorators or an ndarray annotation): then the server parses the body itself (see fastpath.py)."""
+    run = module.run
+    if "numpy" not in sys.modules:  # nothing can declare an array without numpy: keep a plain start-up lean
+        return run
+    from .fastpath import fast_scorer
+
+    scorer = fast_scorer(run)
+    if scorer is None:
+        return run
+    logging.getLogger("aci_widgets.runtime").info("%s", scorer.summary())
+    return scorer

@@ -1,4 +1,4 @@
-"""The service's Swagger 2.0 document, in its own module so that an inference-schema can later drive it."""
+"""The service's Swagger 2.0 document; a run() that declares its input (schema.py) supplies its own schemas."""
 
 from __future__ import annotations
 
@@ -85,3 +85,15 @@ def build_swagger(
         }
         score["security"] = [{"Bearer": []}]
     return doc
+
+
+def with_schemas(
+    doc: dict[str, Any], input_schema: dict[str, Any], output_schema: dict[str, Any] | None
+) -> dict[str, Any]:
+    """``doc`` with run()'s declared schemas (inference-schema's carry an ``example``) as ServiceInput and
+    ServiceOutput, where azmlinfsrv's swagger.json puts them; no output schema keeps "any JSON"."""
+    definitions = dict(doc.get("definitions") or {})
+    definitions["ServiceInput"] = input_schema
+    if output_schema is not None:
+        definitions["ServiceOutput"] = output_schema
+    return {**doc, "definitions": definitions}

@@ -40,7 +40,9 @@ def test_build_streams_every_line_and_labels_the_image(numpy_image: tuple[dict[s
     lines = log_lines(op)
     assert any(PIP_STEP.match(line) for line in lines)
     assert any(line.startswith("Successfully tagged") for line in lines)
-    assert any("Successfully installed" in line and "numpy" in line for line in lines)  # pip's own output
+    after_pip = _lines_after(lines, PIP_STEP)
+    if after_pip[0].strip() != "---> Using cache":  # an engine that built this layer before reuses it
+        assert any("Successfully installed" in line and "numpy" in line for line in after_pip)  # pip's own output
     steps = [(type(e).__name__, e.step) for e in op.events if isinstance(e, StepStarted | StepFinished)]
     assert steps == [("StepStarted", BUILD), ("StepFinished", BUILD)]
 

@@ -1,0 +1,55 @@
+"""A collapsible, bounded live log: build and service lines, the last ``max_lines`` of them."""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+
+import ipywidgets as widgets
+
+MAX_LINES = 500
+
+
+class LogView(widgets.Accordion):
+    """An Accordion holding a read-only Textarea; ``append`` buffers, ``flush`` sends (at most a few per second)."""
+
+    def __init__(self, title: str = "Log", max_lines: int = MAX_LINES, flush_every: float = 0.25) -> None:
+        self.text = widgets.Textarea(value="", disabled=True,
+                                     layout=widgets.Layout(width="100%", height="16em"))
+        super().__init__(children=[self.text], selected_index=None)
+        self._title = title
+        self._lines: deque[str] = deque(maxlen=max_lines)
+        self._seen = 0
+        self._flush_every = flush_every
+        self._last_flush = 0.0
+        self._dirty = False
+        self.set_title(0, title)
+
+    @property
+    def lines(self) -> list[str]:
+        """The lines kept (the most recent ``max_lines``)."""
+        return list(self._lines)
+
+    @property
+    def total(self) -> int:
+        """How many lines arrived in all, including those dropped from the front."""
+        return self._seen
+
+    def append(self, line: str) -> None:
+        """Keep a line; the Textarea is updated when enough time has passed since the last update."""
+        self._lines.append(line)
+        self._seen += 1
+        self._dirty = True
+        if time.monotonic() - self._last_flush >= self._flush_every:
+            self.flush()
+
+    def flush(self) -> None:
+        """Send the kept lines to the frontend now (called on every non-log event and at the end)."""
+        if not self._dirty:
+            return
+        self._dirty = False
+        self._last_flush = time.monotonic()
+        self.text.value = "\n".join(self._lines)
+        dropped = self._seen - len(self._lines)
+        more = f", first {dropped} dropped" if dropped else ""
+        self.set_title(0, f"{self._title} ({self._seen} lines{more})")

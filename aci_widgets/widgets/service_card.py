@@ -1,0 +1,157 @@
+"""A service card: what a deployed service is, where to call it, and buttons to test, read logs and delete it."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+import ipywidgets as widgets
+import numpy as np
+
+from ..core.errors import AciWidgetsError
+from .badge import StateBadge
+from .prediction import predict_sample
+
+MASK = "•" * 12
+TEST_DIGITS = 4
+LOG_LINES = 50
+
+
+def _link(uri: str | None) -> str:
+    return f'<a href="{html.escape(uri)}" target="_blank">{html.escape(uri)}</a>' if uri else "–"
+
+
+class ServiceCard(widgets.VBox):
+    """Name, coloured state badge, target, scoring URI, swagger link, masked keys (auth only), and actions.
+
+    Results of Test and Logs go to ``output`` (an ``Output`` widget written through its ``outputs`` trait, so it
+    works from any thread). Delete asks for confirmation first.
+    """
+
+    def __init__(self, service: Any, data: tuple[np.ndarray, np.ndarray] | None = None) -> None:
+        self.service = service
+        self.data = data
+        self.badge = StateBadge("Unknown")
+        self.header = widgets.HTML()
+        self.info = widgets.HTML()
+        self.keys_html = widgets.HTML()
+        self.reveal = widgets.ToggleButton(description="Reveal keys", icon="eye", value=False)
+        self.reveal.observe(lambda _change: self._draw_keys(), "value")
+        self.keys_row = widgets.HBox([self.keys_html, self.reveal])
+        self.test_button = widgets.Button(description="Test", icon="play",
+                                          tooltip=f"Send {TEST_DIGITS} MNIST digits to the service")
+        self.logs_button = widgets.Button(description="Logs", icon="file-text")
+        self.delete_button = widgets.Button(description="Delete", icon="trash", button_style="danger")
+        self.confirm_text = widgets.HTML()
+        self.confirm_button = widgets.Button(description="Yes, delete it", button_style="danger")
+        self.keep_button = widgets.Button(description="Keep it")
+        self.confirm_row = widgets.HBox([self.confirm_text, self.confirm_button, self.keep_button],
+                                        layout=widgets.Layout(display="none"))
+        self.output = widgets.Output()
+        self.test_button.on_click(lambda _b: self._guarded(self.test))
+        self.logs_button.on_click(lambda _b: self._guarded(self.show_logs))
+        self.delete_button.on_click(lambda _b: self.request_delete())
+        self.confirm_button.on_click(lambda _b: self._guarded(self.confirm_delete))
+        self.keep_button.on_click(lambda _b: self.cancel_delete())
+        self.buttons = widgets.HBox([self.test_button, self.logs_button, self.delete_button])
+        super().__init__([widgets.HBox([self.header, self.badge]), self.info, self.keys_row, self.buttons,
+                          self.confirm_row, self.output],
+                         layout=widgets.Layout(border="1px solid #d0d0d0", padding="0.4em 0.8em"))
+        self.deleted = False
+        self.refresh()
+
+    # --- what it shows -----------------------------------------------------------------------------------
+
+    def refresh(self) -> None:
+        """Read the service's state, URIs and keys again."""
+        service = self.service
+        self.header.value = f'<b style="font-size:1.1em;margin-right:0.6em">{html.escape(service.name)}</b>'
+        if self.deleted:
+            self.badge.state = "Deleted"
+            return
+        try:
+            self.badge.state = service.state
+            rows = [("target", html.escape(service.target or "–")), ("scoring URI", _link(service.scoring_uri)),
+                    ("swagger", _link(service.swagger_uri))]
+            error = service.error if self.badge.state in ("Failed", "Unhealthy") else ""
+        except AciWidgetsError as exc:
+            self.badge.state, rows, error = "Unknown", [], str(exc)
+        if error:
+            rows.append(("error", f'<span style="color:#d13438">{html.escape(error)}</span>'))
+        self.info.value = "<table>" + "".join(
+            f'<tr><td style="color:#6b6b6b;padding-right:1em">{k}</td><td>{v}</td></tr>' for k, v in rows) + "</table>"
+        self.keys_row.layout.display = "" if self._auth() else "none"
+        self._draw_keys()
+
+    def _auth(self) -> bool:
+        try:
+            return bool(self.service.auth_enabled)
+        except AciWidgetsError:
+            return False
+
+    def _draw_keys(self) -> None:
+        if not self._auth():
+            self.keys_html.value = ""
+            return
+        if self.reveal.value:
+            primary, secondary = self.service.get_keys()
+            self.reveal.description = "Hide keys"
+        else:
+            primary = secondary = MASK
+            self.reveal.description = "Reveal keys"
+        self.keys_html.value = (f'<span style="color:#6b6b6b">primary key</span> <code>{html.escape(primary)}</code> '
+                                f'<span style="color:#6b6b6b">secondary key</span> '
+                                f"<code>{html.escape(secondary)}</code>")
+
+    # --- actions -----------------------------------------------------------------------------------------
+
+    def test(self, n: int = TEST_DIGITS) -> str:
+        """Send ``n`` random MNIST digits; show predictions against labels and the latency."""
+        sample = predict_sample(self.service.run, n, data=self.data)
+        line = (f"predicted {sample.predictions.tolist()}, labels {sample.labels.tolist()}: "
+                f"{sample.summary()}")
+        self._show(line)
+        return line
+
+    def show_logs(self, tail: int = LOG_LINES) -> str:
+        """Show the last ``tail`` lines of the service's own log."""
+        text = self.service.get_logs(num_lines=tail)
+        self._show(text or "(no log yet)")
+        return text
+
+    def request_delete(self) -> None:
+        """First click: ask. Nothing is deleted until ``confirm_delete``."""
+        self.confirm_text.value = (f"Delete service <b>{html.escape(self.service.name)}</b>? "
+                                   "It stops at once; its image and models stay.")
+        self.confirm_row.layout.display = ""
+        self.delete_button.disabled = True
+
+    def cancel_delete(self) -> None:
+        self.confirm_row.layout.display = "none"
+        self.delete_button.disabled = False
+
+    def confirm_delete(self) -> None:
+        """Second step: stop and remove the service."""
+        self.confirm_row.layout.display = "none"
+        try:
+            self.service.delete()
+        except BaseException:
+            self.delete_button.disabled = False
+            raise
+        self.deleted = True
+        for button in (self.test_button, self.logs_button, self.delete_button, self.reveal):
+            button.disabled = True
+        self.keys_row.layout.display = "none"
+        self._show(f"Deleted service {self.service.name!r}.")
+        self.refresh()
+
+    def _show(self, text: str) -> None:
+        self.output.outputs = ({"output_type": "stream", "name": "stdout", "text": text.rstrip("\n") + "\n"},)
+
+    def _guarded(self, action: Any) -> None:
+        """Run a button's action; a failure is shown in the card (a click has nowhere else to report)."""
+        try:
+            action()
+        except Exception as exc:  # noqa: BLE001
+            text = str(exc) if isinstance(exc, AciWidgetsError) else f"{type(exc).__name__}: {exc}"
+            self.output.outputs = ({"output_type": "stream", "name": "stderr", "text": text + "\n"},)

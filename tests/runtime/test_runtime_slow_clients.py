@@ -1,0 +1,143 @@
+"""Slow and hostile clients (issue 6, item 5): stalled clients cost the others nothing, an endless body is cut off
+at the configured limit without the server's memory growing with it, and that limit comes from the deployment."""
+
+from __future__ import annotations
+
+import json
+import select
+import socket
+import statistics
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from runtime_harness import NUMPY_SCORE, RawClient, StartServer
+
+MIB = 1024 * 1024
+
+
+def test_normal_requests_are_answered_within_100_ms_while_50_clients_stall(
+    start_server: StartServer, model_dir: Path, record_property: Callable[[str, object], None]
+) -> None:
+    """50 connections each send half a request and stall; 5 normal requests (connect, POST /score, answer) follow.
+
+    This is the one timing assertion among the runtime tests, which otherwise never assert on time (CONTRIBUTING):
+    "a normal request is still answered within 100 ms" is issue 6's explicit functional requirement for stalled
+    clients. To stay meaningful on a busy 2-core machine only the median of the 5 is held to it; every request must
+    be answered, and the latencies are printed and recorded (``record_property``) whatever they are.
+    """
+    server = start_server(NUMPY_SCORE, model_dir=model_dir)
+    stalled = []
+    for i in range(50):
+        c = server.client()
+        if i % 2:
+            c.send(b"POST /score HTTP/1.1\r\nHost: x\r\nContent-Type: application/js")  # half a head
+        else:
+            c.send(b'POST /score HTTP/1.1\r\nHost: x\r\nContent-Length: 21\r\n\r\n{"data": [[1, ')  # half a body
+        stalled.append(c)
+    time.sleep(0.2)  # let the server read every half request before the clock starts
+    latencies = []
+    for _ in range(5):
+        start = time.perf_counter()
+        with RawClient(server.port) as c:
+            c.request("POST", "/score", b'{"data": [[1, 0, 0]]}')
+            status, _, body = c.read_response()
+        latencies.append(time.perf_counter() - start)
+        assert (status, json.loads(body)) == (200, [[1.0, 2.0]])
+    median = statistics.median(latencies)
+    shown = ", ".join(f"{t * 1000:.1f}" for t in latencies)
+    print(f"\nwith 50 stalled clients: latencies {shown} ms, median {median * 1000:.1f} ms")
+    record_property("latencies_ms", [round(t * 1000, 2) for t in latencies])
+    assert server.proc.poll() is None
+    assert median < 0.1, f"median {median * 1000:.1f} ms over 100 ms (latencies {shown} ms)"
+    stalled[0].send(b"0, 0]]}")  # a stalled client that finally finishes is still served
+    assert stalled[0].read_response()[::2] == (200, b"[[1.0, 2.0]]")
+
+
+def _status_kib(pid: int, key: str) -> int:
+    """``VmRSS`` / ``VmHWM`` of ``pid`` in KiB, from /proc/<pid>/status."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(key + ":"):
+            return int(line.split()[1])
+    raise AssertionError(f"no {key} in /proc/{pid}/status")
+
+
+def _reset_peak(pid: int) -> bool:
+    """Reset VmHWM to the current RSS (Linux >= 4.0), so the peak measures this test alone; False if refused."""
+    try:
+        Path(f"/proc/{pid}/clear_refs").write_text("5")
+    except OSError:
+        return False
+    return True
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc/<pid>/status (Linux)")
+def test_endless_chunked_body_gets_413_and_memory_stays_bounded(start_server: StartServer, model_dir: Path) -> None:
+    limit = 2 * MIB
+    flood = 32 * MIB  # what the client sends in all, if the server lets it: 16x the limit
+    server = start_server(NUMPY_SCORE, "--max-body-bytes", str(limit), model_dir=model_dir)
+    pid = server.ready["pid"]
+    assert server.score({"data": [[1, 1, 1]]})[0] == 200  # lazy start-up allocations happen before measuring
+    peak_reset = _reset_peak(pid)
+    rss_before, peak_before = _status_kib(pid, "VmRSS"), _status_kib(pid, "VmHWM")
+
+    piece = 16 * 1024
+    chunk = b"%x\r\n%s\r\n" % (piece, b"x" * piece)
+    c = server.client()
+    c.send(b"POST /score HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")  # and never a last chunk
+    sent, answer, sent_at_answer = 0, None, 0
+    try:
+        while sent < flood:
+            c.sock.sendall(chunk)
+            sent += piece
+            if answer is None:
+                if select.select([c.sock], [], [], 0)[0]:
+                    answer, sent_at_answer = c.read_response(), sent
+                else:
+                    time.sleep(0.001)  # trickle until the server answers, then flood its drain
+    except (BrokenPipeError, ConnectionResetError):
+        pass  # the server stopped draining (linger timeout) and closed: also a bound
+    if answer is None:
+        answer, sent_at_answer = c.read_response(), sent
+    rss_after, peak_after = _status_kib(pid, "VmRSS"), _status_kib(pid, "VmHWM")
+    c.close()
+
+    status, headers, body = answer
+    assert (status, headers["connection"]) == (413, "close")
+    assert str(limit) in json.loads(body)["error"]
+    assert sent_at_answer > limit
+    grew_mib = (rss_after - rss_before) / 1024
+    peak_mib = (peak_after - (rss_before if peak_reset else peak_before)) / 1024
+    print(f"\nsent {sent / MIB:.1f} MiB (413 after {sent_at_answer / MIB:.1f} MiB); server RSS {rss_before / 1024:.1f}"
+          f" -> {rss_after / 1024:.1f} MiB, peak +{peak_mib:.1f} MiB (peak reset: {peak_reset})")
+    assert grew_mib < 8, f"RSS grew by {grew_mib:.1f} MiB for a body limited to {limit // MIB} MiB"
+    assert peak_mib < 8, f"peak RSS grew by {peak_mib:.1f} MiB for a body limited to {limit // MIB} MiB"
+    assert server.score({"data": [[1, 0, 0]]})[::2] == (200, b"[[1.0, 2.0]]")
+
+
+def test_max_request_mb_of_the_deploy_configuration_reaches_the_runtime(ws, numpy_model: Path) -> None:
+    """End to end through the core on the process target: AciWebservice.deploy_configuration(max_request_mb=...)
+    becomes the server's --max-body-bytes."""
+    from aci_widgets.core import AciWebservice, ContainerImage, Webservice, WebserviceException
+
+    image_config = ContainerImage.image_configuration(
+        execution_script="score.py", runtime="python", conda_file="myenv.yml"
+    )
+    aci = AciWebservice.deploy_configuration(max_request_mb=0.01)
+    service = Webservice.deploy(ws, "small-bodies", ["weights.npy"], image_config, aci)
+    service.wait_for_deployment()
+    assert service.state == "Healthy", service.get_logs()
+    limit = int(0.01 * MIB)  # 10485 bytes
+
+    under = json.dumps({"data": [[1, 1, 1]] * 500})
+    over = json.dumps({"data": [[1, 1, 1]] * 1500})
+    assert len(under) < limit < len(over)
+    assert service.run(under) == [6.0] * 500
+    with pytest.raises(WebserviceException, match="413") as refused:
+        service.run(over)
+    assert f"({limit} bytes)" in str(refused.value)
+    with socket.create_connection(("127.0.0.1", int(service.scoring_uri.split(":")[2].split("/")[0]))) as sock:
+        # The refusal comes from Content-Length alone, before a byte of the body is sent.
+        sock.sendall(b"POST /score HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % (limit + 1))
+        assert sock.recv(65536).startswith(b"HTTP/1.1 413 ")
