@@ -276,8 +276,8 @@ def build_for_target(image: Image, target: Target, report: Reporter) -> dict[str
 
     key = {"name": image.name, "version": image.version}
     try:
-        with report.step(events.BUILD, f"{image.id} on the {target.name} target"), \
-                tempfile.TemporaryDirectory(prefix="aci-build-", dir=_tmp_root(ws)) as tmp:
+        # The target reports the BUILD step itself (the Target contract): it knows what building means there.
+        with tempfile.TemporaryDirectory(prefix="aci-build-", dir=_tmp_root(ws)) as tmp:
             spec = _prepare_context(image, row, Path(tmp), report)
             record = target.build_image(ws, spec, report)
     except OperationCancelled:

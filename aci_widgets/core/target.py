@@ -83,7 +83,8 @@ class Target(ABC):
 
     @abstractmethod
     def build_image(self, ws: Workspace, spec: ImageSpec, report: Reporter) -> dict[str, Any]:
-        """Build the image; return the target's record of it (JSON-able), kept in the registry."""
+        """Build the image inside ``report.step(events.BUILD, ...)``; return the target's record of it
+        (JSON-able), kept in the registry."""
 
     @abstractmethod
     def remove_image(self, ws: Workspace, image: dict[str, Any]) -> None:
@@ -91,7 +92,8 @@ class Target(ABC):
 
     @abstractmethod
     def start_service(self, ws: Workspace, spec: ServiceSpec, report: Reporter) -> dict[str, Any]:
-        """Start the service and wait until it answers; return its handle (JSON-able: scoring_uri, ids...).
+        """Start the service (step ``events.START``) and wait until it answers (step ``events.HEALTH``); return its
+        handle (JSON-able: scoring_uri, ids...).
 
         Raise ``WebserviceException`` (with the init() traceback as ``detail``) if it does not come up, after
         removing whatever was started. If ``report.cancelled`` becomes true, clean up and raise.

@@ -212,7 +212,7 @@ class DeploymentProgress(widgets.VBox):
         del self.notices[:-MAX_NOTICES]
         colour = {"warning": "#c87800", "error": "#d13438"}.get(level, "#0078d4")
         self.notices_html.value = "".join(
-            f'<div style="color:{colour}">ⓘ {html.escape(line)}</div>' for line in self.notices)
+            f'<div style="color:{colour}">{html.escape(line)}</div>' for line in self.notices)
 
     def _show_error(self, error: str, detail: str) -> None:
         self.error = error

@@ -1,0 +1,86 @@
+"""nbval plumbing for the tutorial notebooks: ``pytest tests notebooks --nbval-lax`` runs them with the tests.
+
+Every cell runs, top to bottom, in a fresh kernel of this Python; cells tagged ``nbval-check-output`` must also
+print what the stored notebook shows, after ``nbval-sanitize.cfg`` (ports, times, ids) has been applied to both.
+Widget views are left out of every comparison: their model ids change on every run.
+
+The notebooks deploy into an isolated aci_widgets home (the same one as ``tests/``, when both run in one session),
+and whatever a failed notebook left running is deleted when the session ends.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+SANITIZE_FILE = HERE / "nbval-sanitize.cfg"
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+# Each notebook deploys into a workspace of its own, named with this prefix (see tests/notebooks).
+WORKSPACE_PREFIX = "nb-"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # The same session home as tests/conftest.py (whichever runs first sets it); the kernels inherit it.
+    if not os.environ.get("ACI_WIDGETS_TEST_HOME"):
+        home = Path(os.environ.get("TMPDIR", "/tmp")) / f"aci-widgets-tests-{os.getpid()}"
+        os.environ["ACI_WIDGETS_TEST_HOME"] = str(home)
+    os.environ["ACI_WIDGETS_HOME"] = os.environ["ACI_WIDGETS_TEST_HOME"]
+    os.environ.setdefault("ACI_WIDGETS_MNIST_DIR", str(REPO.parent / "shared" / "data" / "mnist"))
+    option = config.option
+    if getattr(option, "nbval_sanitize_with", "unset") is None:
+        option.nbval_sanitize_with = str(SANITIZE_FILE)
+    # Run the notebooks with the Python that runs pytest (where aci_widgets is installed), whatever the
+    # "python3" kernelspec of this machine points at, unless a kernel was named on the command line.
+    if hasattr(option, "nbval_current_env") and not getattr(option, "nbval_kernel_name", None):
+        option.nbval_current_env = True
+
+
+def _without_widget_views(outputs: list) -> list:
+    return [out for out in outputs if WIDGET_VIEW not in out.get("data", {})]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Drop widget views (whole outputs, their text/plain repr included) from both sides of every comparison."""
+    from nbval.plugin import IPyNbCell
+
+    for item in items:
+        if not isinstance(item, IPyNbCell):
+            continue
+        compare = item.compare_outputs
+
+        def compare_without_widgets(test, ref, skip_compare=None, _compare=compare):  # noqa: ANN001, ANN202
+            return _compare(_without_widget_views(test), _without_widget_views(ref), skip_compare)
+
+        item.compare_outputs = compare_without_widgets
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Delete the services a notebook left running (it failed before its clean-up cell), then the home."""
+    home = os.environ.get("ACI_WIDGETS_TEST_HOME", "")
+    workspaces = Path(home) / "workspaces"
+    if "aci-widgets-tests-" not in home or not workspaces.is_dir():
+        return
+    from aci_widgets.core import Webservice, Workspace
+
+    for folder in sorted(workspaces.glob(f"{WORKSPACE_PREFIX}*")):
+        if not (folder / "workspace.json").is_file():
+            continue
+        try:
+            services = Webservice.list(Workspace(folder.name, path=folder))
+        except Exception as exc:  # noqa: BLE001 - clean-up must go on with the next workspace
+            print(f"notebook clean-up: cannot open workspace {folder.name}: {exc}")
+            continue
+        for service in services:
+            try:
+                service.delete()
+                print(f"notebook clean-up: deleted {service.name} left by a notebook in {folder.name}")
+            except Exception as exc:  # noqa: BLE001
+                print(f"notebook clean-up: could not delete {service.name}: {exc}")
+    if not os.environ.get("ACI_WIDGETS_KEEP_TEST_HOME"):
+        shutil.rmtree(home, ignore_errors=True)
