@@ -12,8 +12,12 @@ import signal
 import socket
 import sys
 import time
+from typing import TYPE_CHECKING
 
 from .settings import MIB, Settings
+
+if TYPE_CHECKING:
+    from .handlers import ScoringApp
 
 EXIT_SCORE_FAILED = 3
 EXIT_BIND_FAILED = 4
@@ -44,7 +48,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--keepalive-timeout", type=float, default=d.keepalive_timeout, help="seconds")
     p.add_argument("--shutdown-timeout", type=float, default=d.shutdown_timeout, help="seconds")
     p.add_argument("--access-log", action="store_true", help="log every request to stderr (costs throughput)")
+    p.add_argument("--workers", type=_positive_int, default=1,
+                   help="worker processes behind the one port (1: this process serves, no supervisor)")
     return p.parse_args(argv)
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
+    return value
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -62,12 +75,16 @@ def _settings(args: argparse.Namespace) -> Settings:
     )
 
 
-def bind(host: str, port: int) -> socket.socket:
-    """Bind and listen before loading score.py, so the port is known (and connections queue) during init()."""
+def bind(host: str, port: int, reuse_port: bool = False) -> socket.socket:
+    """Bind and listen before loading score.py, so the port is known (and connections queue) during init().
+
+    ``reuse_port``: workers get sockets of their own on the same port (see workers.py)."""
     family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0][0]
     sock = socket.socket(family, socket.SOCK_STREAM)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if reuse_port and hasattr(socket, "SO_REUSEPORT"):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         sock.bind((host, port))
         sock.listen(1024)
         sock.setblocking(False)
@@ -120,33 +137,27 @@ def _start(args: argparse.Namespace, settings: Settings) -> int:
     from .tracebacks import describe, user_traceback
 
     try:
-        sock = bind(settings.host, settings.port)
+        sock = bind(settings.host, settings.port, reuse_port=args.workers > 1)
     except OSError as exc:
         log.error("cannot listen on %s:%s: %s", settings.host, settings.port, exc)
         return _fail(args.ready_file, exc, user_traceback(exc), EXIT_BIND_FAILED)
     port = sock.getsockname()[1]
 
-    from .loader import ScoreScriptError, call_init, get_run, load_score, set_model_dir
+    from .loader import ScoreScriptError, set_model_dir
 
     set_model_dir(args.model_dir)
-    start = time.perf_counter()
+    if args.workers > 1:
+        from .workers import serve_workers
+
+        return serve_workers(sock, args.workers, settings, args.ready_file, lambda: _load_app(args, settings))
     try:
-        module = load_score(args.score)
-        import_seconds = time.perf_counter() - start
-        init_seconds = call_init(module)
+        app, import_seconds, init_seconds = _load_app(args, settings)
     except ScoreScriptError as exc:
         log.error("score.py failed at %s: %s", exc.stage, describe(exc.error))
         return _fail(args.ready_file, exc.error, user_traceback(exc.error), EXIT_SCORE_FAILED)
 
-    from .handlers import ScoringApp, parse_auth_keys
     from .readyfile import write_ready_file
     from .server import serve
-    from .swagger import build_swagger
-
-    keys = parse_auth_keys(os.environ.get("ACI_WIDGETS_AUTH_KEYS"))
-    app = ScoringApp(
-        get_run(module), swagger=build_swagger(settings.name, auth=bool(keys)), auth_keys=keys, logger=log
-    )
 
     def on_started() -> None:
         if args.ready_file:
@@ -169,12 +180,36 @@ def _start(args: argparse.Namespace, settings: Settings) -> int:
             os.getpid(),
             import_seconds,
             init_seconds,
-            ", keys required" if keys else "",
+            ", keys required" if _auth_keys() else "",
         )
 
     serve(sock, app, settings, on_started)
     log.info("stopped")
     return 0
+
+
+def _auth_keys() -> tuple[str, ...]:
+    from .handlers import parse_auth_keys
+
+    return parse_auth_keys(os.environ.get("ACI_WIDGETS_AUTH_KEYS"))
+
+
+def _load_app(args: argparse.Namespace, settings: Settings) -> tuple[ScoringApp, float, float]:
+    """Import score.py, call init(), build the app: (app, import seconds, init seconds). Raises
+    ScoreScriptError. One function, so that a worker process (workers.py) starts exactly like a lone server."""
+    from .handlers import ScoringApp
+    from .loader import call_init, get_run, load_score
+    from .swagger import build_swagger
+
+    start = time.perf_counter()
+    module = load_score(args.score)
+    import_seconds = time.perf_counter() - start
+    init_seconds = call_init(module)
+    keys = _auth_keys()
+    app = ScoringApp(
+        get_run(module), swagger=build_swagger(settings.name, auth=bool(keys)), auth_keys=keys, logger=log
+    )
+    return app, import_seconds, init_seconds
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ running from that folder as a local process on 127.0.0.1. The embedded default w
 
 from __future__ import annotations
 
+import compileall
 import json
 import os
 import shutil
@@ -19,6 +20,7 @@ from ...core.errors import OperationCancelled, WebserviceException
 from ...core.operation import Reporter
 from ...core.target import ImageSpec, ServiceSpec, ServiceStatus, Target
 from ...core.workspace import Workspace
+from . import prewarm
 from .envs import ensure_env, env_python
 from .processes import LogFollower, answers, is_running, start_ticks, tail, terminate
 
@@ -32,21 +34,22 @@ class ProcessTarget(Target):
     # --- images --------------------------------------------------------------------------------------------
 
     def build_image(self, ws: Workspace, spec: ImageSpec, report: Reporter) -> dict[str, Any]:
-        if spec.base_image:
-            report.notice(f"base_image {spec.base_image!r} is used by the Docker target only.", "warning")
-        env, key = ensure_env(spec.requirements, report)
-        report.check_cancelled()
-        image_dir = ws.root / "process" / "images" / spec.name / str(spec.version)
-        staging = image_dir.with_name(f"{spec.version}.staging")
-        shutil.rmtree(staging, ignore_errors=True)
-        shutil.copytree(spec.context_dir, staging)
-        _copy_package(staging / RUNTIME_COPY / "aci_widgets")
-        # Byte-compile now: a cold server start then skips compiling the runtime (and score.py) every time.
-        subprocess.run([str(env_python(env)), "-m", "compileall", "-q", "-j", "0", str(staging)],
-                       stdin=subprocess.DEVNULL, capture_output=True, check=False)
-        shutil.rmtree(image_dir, ignore_errors=True)
-        os.replace(staging, image_dir)
-        report.log(f"Image {spec.tag}: environment {key}, files in {image_dir}")
+        with report.step(events.BUILD, f"{spec.tag} on the process target"):
+            if spec.base_image:
+                report.notice(f"base_image {spec.base_image!r} is used by the Docker target only.", "warning")
+            env, key = ensure_env(spec.requirements, report)
+            report.check_cancelled()
+            image_dir = ws.root / "process" / "images" / spec.name / str(spec.version)
+            staging = image_dir.with_name(f"{spec.version}.staging")
+            shutil.rmtree(staging, ignore_errors=True)
+            shutil.copytree(spec.context_dir, staging)
+            _copy_runtime(staging / RUNTIME_COPY / "aci_widgets")
+            # Byte-compile now (this machine may set PYTHONDONTWRITEBYTECODE): a cold server start then skips
+            # compiling the runtime and score.py every time. Same interpreter as the env, so the .pyc files fit.
+            compileall.compile_dir(str(staging), quiet=2, workers=1)
+            shutil.rmtree(image_dir, ignore_errors=True)
+            os.replace(staging, image_dir)
+            report.log(f"Image {spec.tag}: environment {key}, files in {image_dir}")
         return {"env": str(env), "env_key": key, "image_dir": str(image_dir), "script": spec.execution_script,
                 "requirements": spec.requirements}
 
@@ -61,13 +64,15 @@ class ProcessTarget(Target):
         shutil.rmtree(service_dir, ignore_errors=True)
         app_dir = service_dir / "app"
         shutil.copytree(image["image_dir"], app_dir, copy_function=_link_or_copy)
+        workers = max(1, round(spec.cpu_cores))
         if spec.cpu_cores != 1 or spec.memory_gb != 1:
-            report.notice("cpu_cores and memory_gb are enforced on the Docker target only.")
+            report.notice(f"cpu_cores={spec.cpu_cores:g} runs {workers} worker process(es); cpu_cores and memory_gb "
+                          "are enforced as limits on the Docker target only.")
         launch = {
             "python": str(env_python(Path(image["env"]))),
             "app_dir": str(app_dir), "script": image["script"], "name": spec.name,
             "max_body_bytes": spec.max_body_bytes, "keys": list(spec.auth_keys or ()),
-            "environment": dict(spec.environment),
+            "environment": dict(spec.environment), "workers": workers,
         }
         return self._launch(service_dir, launch, spec.port or 0, report)
 
@@ -78,7 +83,7 @@ class ProcessTarget(Target):
         command = [launch["python"], "-m", "aci_widgets.runtime", "--score", str(app_dir / launch["script"]),
                    "--model-dir", str(app_dir / "azureml-models"), "--host", "127.0.0.1", "--port", str(port),
                    "--ready-file", str(ready_path), "--name", launch["name"],
-                   "--max-body-bytes", str(launch["max_body_bytes"])]
+                   "--max-body-bytes", str(launch["max_body_bytes"]), "--workers", str(launch.get("workers", 1))]
         env = {k: v for k, v in os.environ.items() if k not in _SCRUBBED_ENV}
         env.update(launch["environment"], PYTHONPATH=str(app_dir / RUNTIME_COPY), PYTHONNOUSERSITE="1",
                    PYTHONUNBUFFERED="1")
@@ -86,8 +91,12 @@ class ProcessTarget(Target):
             env["ACI_WIDGETS_AUTH_KEYS"] = ",".join(launch["keys"])
         with report.step(events.START, f"scoring server for {launch['name']!r} on 127.0.0.1"), \
                 open(log_path, "ab") as log:
-            proc = subprocess.Popen(command, cwd=app_dir, env=env, stdin=subprocess.DEVNULL, stdout=log,
-                                    stderr=subprocess.STDOUT, start_new_session=True)
+            # A fork of the environment's warm process when possible (it announces why not), else a fresh one.
+            proc: subprocess.Popen[bytes] | prewarm.ForkedServer | None = prewarm.start(
+                command, app_dir, env, launch["environment"], log_path, report)
+            if proc is None:
+                proc = subprocess.Popen(command, cwd=app_dir, env=env, stdin=subprocess.DEVNULL, stdout=log,
+                                        stderr=subprocess.STDOUT, start_new_session=True)
             ticks = start_ticks(proc.pid)
         handle = {"pid": proc.pid, "ticks": ticks, "service_dir": str(service_dir), "log": str(log_path),
                   "launch": launch}
@@ -135,7 +144,7 @@ def _tail(path: Path, lines: int | None) -> str:
     return tail(path, lines)
 
 
-def _wait_ready(proc: subprocess.Popen[bytes], ready_path: Path, log: LogFollower,
+def _wait_ready(proc: subprocess.Popen[bytes] | prewarm.ForkedServer, ready_path: Path, log: LogFollower,
                 report: Reporter) -> dict[str, Any]:
     """Until the server writes its ready file: stream its log, watch for its exit, honour cancellation."""
     while True:
@@ -161,10 +170,14 @@ def _wait_ready(proc: subprocess.Popen[bytes], ready_path: Path, log: LogFollowe
         time.sleep(0.01)
 
 
-def _copy_package(dest: Path) -> None:
-    """Copy this aci_widgets package (sources only) so the image runs the runtime it was built with."""
+def _copy_runtime(dest: Path) -> None:
+    """Copy what a service imports (the runtime, and the core for ``Model.get_model_path``), so the image runs
+    the code it was built with whatever happens to the installed package later."""
     source = Path(aci_widgets.__file__).parent
-    shutil.copytree(source, dest, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    dest.mkdir(parents=True)
+    shutil.copyfile(source / "__init__.py", dest / "__init__.py")
+    for package in ("core", "runtime"):
+        shutil.copytree(source / package, dest / package, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
 
 
 def _link_or_copy(src: str, dst: str) -> None:
