@@ -56,7 +56,6 @@ def test_score_py_with_the_real_model_lookup(
     demo_model, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The service's layout <dir>/<model name>/<version>/<file>, resolved by the package's own Model."""
-    pytest.importorskip("aci_widgets.runtime.model_dir", reason="the scoring runtime is not there yet")
     model_path, X_test, y_test = demo_model
     version_dir = tmp_path / "azureml-models" / "sklearn_mnist" / "1"
     version_dir.mkdir(parents=True)

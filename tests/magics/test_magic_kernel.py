@@ -6,13 +6,12 @@ import queue
 import time
 
 import pytest
-
-jupyter_client = pytest.importorskip("jupyter_client.manager")
+from jupyter_client.manager import start_new_kernel  # installed with jupyterlab (test extra)
 
 
 @pytest.fixture
 def kernel(numpy_model):
-    km, kc = jupyter_client.start_new_kernel(kernel_name="python3", cwd=str(numpy_model), env=dict(os.environ))
+    km, kc = start_new_kernel(kernel_name="python3", cwd=str(numpy_model), env=dict(os.environ))
     yield kc
     kc.stop_channels()
     km.shutdown_kernel(now=True)

@@ -13,11 +13,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import inference_schema  # noqa: E402,F401 - a test dependency: fail, never skip, without it
 import numpy as np
 import pytest
 from runtime_harness import NUMPY_SCORE, REPO, WEIGHTS, Server, StartServer, launch, make_model_dir, write_score
-
-pytest.importorskip("inference_schema")
 
 LOAD_WEIGHTS = """\
 def init():
@@ -268,8 +267,8 @@ def test_run_exception_is_500_with_the_users_traceback(servers: dict[str, Server
 
 
 def test_sklearn_logistic_regression_schema_equals_stock(start_server: StartServer, tmp_path: Path) -> None:
-    pytest.importorskip("sklearn")
-    joblib = pytest.importorskip("joblib")
+    import joblib
+    import sklearn  # noqa: F401 - the model below is an sklearn one
     from sklearn.linear_model import LogisticRegression
 
     rng = np.random.default_rng(0)

@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import numpy as np
-import pytest
 from runtime_harness import StartServer, write_score
 
 SKLEARN_SCORE = """\
@@ -30,8 +29,8 @@ def run(raw_data):
 
 
 def test_sklearn_model_round_trip(start_server: StartServer, tmp_path: Path) -> None:
-    pytest.importorskip("sklearn")
-    joblib = pytest.importorskip("joblib")
+    import joblib
+    import sklearn  # noqa: F401 - the model below is an sklearn one
     from sklearn.linear_model import LogisticRegression
 
     rng = np.random.default_rng(0)
