@@ -52,13 +52,9 @@ class Image:
                  tags: Any = None, version: int | None = None, *, _row: dict[str, Any] | None = None) -> None:
         self.workspace = workspace
         if _row is None:
-            if id:
-                name, _, ver = id.partition(":")
-                version = int(ver) if ver else version
+            name, version, _row = workspace.registry.find_version("images", name, id, version)
             if not name:
                 raise UserErrorException("Image() needs a name or an id ('name:version').")
-            _row = (workspace.registry.get("images", name=name, version=int(version)) if version is not None
-                    else workspace.registry.latest("images", name))
             if _row is None:
                 names = sorted({r["name"] for r in workspace.registry.select("images")})
                 known = f" Images: {', '.join(names)}." if names else " No image has been created yet."

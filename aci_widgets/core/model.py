@@ -29,13 +29,9 @@ class Model:
                  tags: Any = None, version: int | None = None, *, _row: dict[str, Any] | None = None) -> None:
         self.workspace = workspace
         if _row is None:
-            if id:
-                name, _, ver = id.partition(":")
-                version = int(ver) if ver else version
+            name, version, _row = workspace.registry.find_version("models", name, id, version)
             if not name:
                 raise UserErrorException("Model() needs a name or an id ('name:version').")
-            _row = (workspace.registry.get("models", name=name, version=int(version)) if version is not None
-                    else workspace.registry.latest("models", name))
             if _row is None:
                 raise ModelNotFoundException(_not_found_message(workspace, name, version))
         self._row = _row

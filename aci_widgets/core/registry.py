@@ -109,6 +109,20 @@ class Registry:
                                (name,)).fetchone()
         return _decode(row) if row else None
 
+    def find_version(self, table: str, name: str | None, id: str | None,
+                     version: int | None) -> tuple[str, int | None, dict[str, Any] | None]:
+        """Resolve azureml's ways of naming a versioned thing (name, name + version, or id 'name:version').
+
+        Returns (name, version asked for, row or None); a missing name is the caller's error to word.
+        """
+        if id:
+            name, _, ver = id.partition(":")
+            version = int(ver) if ver else version
+        if not name:
+            return "", version, None
+        row = self.get(table, name=name, version=int(version)) if version is not None else self.latest(table, name)
+        return name, version, row
+
     def select(self, table: str, **key: Any) -> list[dict[str, Any]]:
         where = " AND ".join(f"{column} = ?" for column in key) or "1"
         order = "name, version" if table != "services" else "name"
