@@ -11,14 +11,12 @@ MNIST-shaped body of the Azure ML score.py contract, against a numpy 784x10 line
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import types
 import uuid
@@ -26,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from common import keepalive_rps
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -83,26 +82,8 @@ def wrk_rps(url: str, seconds: int, connections: int) -> float:
 
 
 def python_rps(url: str, seconds: int, connections: int) -> float:
-    host, _, rest = url.removeprefix("http://").partition(":")
-    port = int(rest.split("/")[0])
-    counts = [0] * connections
-    stop = time.perf_counter() + seconds
-
-    def client(i: int) -> None:
-        conn = http.client.HTTPConnection(host, port)
-        while time.perf_counter() < stop:
-            conn.request("POST", "/score", BODY, {"Content-Type": "application/json"})
-            response = conn.getresponse()
-            response.read()
-            counts[i] += response.status == 200
-        conn.close()
-
-    threads = [threading.Thread(target=client, args=(i,)) for i in range(connections)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return sum(counts) / seconds
+    port = int(url.removeprefix("http://").partition(":")[2].split("/")[0])
+    return keepalive_rps(port, BODY, seconds, connections)
 
 
 def start_direct(context: Path, workdir: Path) -> tuple[subprocess.Popen[bytes], int]:

@@ -20,11 +20,11 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 import numpy as np
+from common import keepalive_rps
 
 REPO = Path(__file__).resolve().parents[1]
 FEATURES = 784
@@ -152,28 +152,6 @@ def wrk_rps(port: int, body_file: Path, seconds: int, connections: int) -> float
     return float(next(line for line in out.splitlines() if line.startswith("Requests/sec:")).split()[1])
 
 
-def python_rps(port: int, body: bytes, seconds: float, connections: int) -> float:
-    """Keep-alive clients on threads (the GIL makes this client the bottleneck sooner than wrk)."""
-    counts = [0] * connections
-    stop = time.perf_counter() + seconds
-
-    def client(i: int) -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        while time.perf_counter() < stop:
-            conn.request("POST", "/score", body, {"Content-Type": "application/json"})
-            response = conn.getresponse()
-            response.read()
-            counts[i] += response.status == 200
-        conn.close()
-
-    threads = [threading.Thread(target=client, args=(i,)) for i in range(connections)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return sum(counts) / seconds
-
-
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--seconds", type=int, default=5)
@@ -218,7 +196,7 @@ def main() -> int:
                     if use_wrk:
                         rps = wrk_rps(port, workdir / f"body{n}.json", args.seconds, args.connections)
                     else:
-                        rps = python_rps(port, bodies[n], args.seconds, args.connections)
+                        rps = keepalive_rps(port, bodies[n], args.seconds, args.connections)
                     results[name, n].append(rps)
                     cpu[name, n].append((cpu_seconds(proc.pid) - before) / max(1.0, rps * args.seconds))
         for n in SIZES:

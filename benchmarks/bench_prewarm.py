@@ -25,7 +25,6 @@ import shutil
 import statistics
 import subprocess
 import sys
-import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -38,6 +37,7 @@ from common import (
     ModelAssets,
     expected_predictions,
     free_port,
+    keepalive_rps,
     load_average,
     machine_line,
     prepare_model,
@@ -160,22 +160,7 @@ def rps(port: int, body: bytes, connections: int, seconds: float, lua: Path) -> 
         if "Non-2xx" in out:
             raise RuntimeError(f"the service answered errors under load:\n{out}")
         return float(next(line.split()[1] for line in out.splitlines() if line.startswith("Requests/sec")))
-    counts = [0] * connections
-    stop = time.monotonic() + seconds
-
-    def client(i: int) -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        while time.monotonic() < stop:
-            conn.request("POST", "/score", body, {"Content-Type": "application/json"})
-            conn.getresponse().read()
-            counts[i] += 1
-
-    threads = [threading.Thread(target=client, args=(i,)) for i in range(connections)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return sum(counts) / seconds
+    return keepalive_rps(port, body, seconds, connections)
 
 
 def throughput(ws: Any, folder: Path, model: Path, body: bytes, expected: list[int], args: argparse.Namespace

@@ -14,6 +14,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -151,6 +152,29 @@ def post(port: int, path: str, body: bytes, timeout: float = 30.0) -> tuple[int,
         return response.status, response.read()
     finally:
         conn.close()
+
+
+def keepalive_rps(port: int, body: bytes, seconds: float, connections: int, host: str = "127.0.0.1") -> float:
+    """Requests answered 200 per second by ``connections`` keep-alive clients on threads: the fallback when wrk
+    is missing (the GIL makes this client the bottleneck sooner than wrk)."""
+    counts = [0] * connections
+    stop = time.perf_counter() + seconds
+
+    def client(i: int) -> None:
+        conn = http.client.HTTPConnection(host, port, timeout=30)
+        while time.perf_counter() < stop:
+            conn.request("POST", "/score", body, {"Content-Type": "application/json"})
+            response = conn.getresponse()
+            response.read()
+            counts[i] += response.status == 200
+        conn.close()
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(connections)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return sum(counts) / seconds
 
 
 def wait_http(port: int, path: str, proc: subprocess.Popen[bytes] | None, timeout: float, log: Path | None) -> float:
