@@ -4,8 +4,8 @@ Five servers, same model, same wrk settings, rounds interleaved (order rotating)
 
 - aci_widgets, stock score.py, one worker (bench_scoring's deployment);
 - aci_widgets fast path: run() decorated with inference-schema (``NumpyParameterType``), so the runtime parses the
-  body with orjson into a float64 array; its conda file adds ``inference-schema`` and ``orjson`` under ``pip:``.
-  Same model, same body bytes as the stock one;
+  body itself into a float64 array (pysimdjson, which the runtime brings with orjson); its conda file adds
+  ``inference-schema`` under ``pip:``. Same model, same body bytes as the stock one;
 - aci_widgets stock, 2 workers: ``AciWebservice.deploy_configuration(cpu_cores=2)`` (the process target runs
   ``--workers 2``); its CPU per request counts the supervisor and both workers (one process group);
 - azmlinfsrv and mlflow, one worker each, as in bench_scoring.py.
@@ -99,7 +99,7 @@ def start_all(assets: ModelAssets) -> list[Server]:
     bodies = {n: score_body(assets.X_test, n) for n in SIZES}
     starters = [
         lambda: start_variant(assets, bodies, ACI),
-        lambda: start_variant(assets, bodies, FAST, FAST_SCORE_PY, ("inference-schema", "orjson")),
+        lambda: start_variant(assets, bodies, FAST, FAST_SCORE_PY, ("inference-schema",)),
         lambda: start_variant(assets, bodies, TWO, cpu_cores=2),
         lambda: start_azmlinfsrv(assets, bodies),
         lambda: start_mlflow(assets, {n: mlflow_body(assets.X_test, n) for n in SIZES}),

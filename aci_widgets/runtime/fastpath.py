@@ -1,9 +1,11 @@
 """The fast path: for a run() that declares its input (schema.py), the server parses the body itself.
 
-Measured here, stdlib ``json.loads`` of the floats is most of a stock request's cost; orjson into an ndarray of the
-declared dtype makes the whole request ~5x azmlinfsrv. Only a user who declared the input gets this: orjson rejects
-NaN/Infinity that json.loads accepts, so it must never replace the parser a plain ``run(raw_data)`` calls itself.
-orjson is optional: without it the body goes through json.loads (NaN rejected the same way) and np.array.
+Measured here, stdlib ``json.loads`` of the floats is most of a stock request's cost. Numeric arrays go straight
+into ndarrays of the declared dtype through pysimdjson (arrays.py); any other body, and every body simdjson cannot
+prove well-formed, through orjson and np.array, which also write every 400. Only a user who declared the input gets
+this: both parsers reject NaN/Infinity that json.loads accepts, so they must never replace the parser a plain
+``run(raw_data)`` calls itself. Both are optional: without them the body goes through json.loads (NaN rejected the
+same way) and np.array.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .arrays import ArrayReader
     from .schema import ArraySpec, Declared, Field
 
 _MISSING = object()
@@ -59,6 +62,9 @@ class FastScorer:
             option = orjson.OPT_SERIALIZE_NUMPY
             self._dumps_array = lambda array: orjson.dumps(array, option=option)
             self._encode_error = orjson.JSONEncodeError
+        self._reader = _array_reader(np, declared.fields)
+        if self._reader is not None:
+            self.parser = f"pysimdjson (numeric arrays), else {self.parser}"
 
     def summary(self) -> str:
         """One line for the start-up log: what run() takes and which parser reads it."""
@@ -69,6 +75,10 @@ class FastScorer:
 
     def parse(self, body: bytes) -> dict[str, Any]:
         """run()'s keyword arguments from the body ``{"<field>": ..., ...}``; BadRequest says what is wrong."""
+        if self._reader is not None:
+            arrays = self._reader.read(body)
+            if arrays is not None:
+                return arrays
         try:
             doc = self._loads(body)
         except ValueError as exc:  # orjson.JSONDecodeError and json's both are ValueErrors
@@ -137,6 +147,19 @@ class FastScorer:
         body = raw_data.encode("utf-8") if isinstance(raw_data, str) else raw_data
         result = self.function(**self.parse(body))
         return result.tolist() if isinstance(result, self.np.ndarray) else result
+
+
+def _array_reader(np: Any, fields: tuple[Field, ...]) -> ArrayReader | None:
+    """An ArrayReader when pysimdjson is installed and some body can be read by it."""
+    from .arrays import ArrayReader
+
+    if not ArrayReader.usable(fields):
+        return None
+    try:
+        import simdjson
+    except ImportError:
+        return None
+    return ArrayReader(simdjson, np, fields)
 
 
 def fast_scorer(run: Callable[..., Any]) -> FastScorer | None:

@@ -191,7 +191,7 @@ def test_schema_round_trip_equals_the_stock_path(servers: dict[str, Server]) -> 
     assert fast[1]["content-type"] == "application/json"
     assert json.loads(fast[2]) == json.loads(stock[2]) == (np.array(x) @ WEIGHTS).tolist()
     assert "fast path on (@input_schema): run(data: float64 array (n, 3), report)" in servers["schema"].stderr()
-    assert "orjson" in servers["schema"].stderr()
+    assert "request bodies parsed by pysimdjson (numeric arrays), else orjson" in servers["schema"].stderr()
 
 
 def test_schema_run_gets_an_ndarray_without_inference_schemas_conversion(servers: dict[str, Server]) -> None:
@@ -400,22 +400,33 @@ def test_numpy_stock_server_stays_on_the_stock_path(servers: dict[str, Server]) 
     assert "fast path" not in servers["stock"].stderr()
 
 
-# -- without orjson ------------------------------------------------------------------------------------------------
+# -- without the optional parsers ----------------------------------------------------------------------------------
 
 
-def test_without_orjson_the_fast_path_uses_json_loads_and_says_so(tmp_path: Path, servers: dict[str, Server]) -> None:
-    shim = tmp_path / "no_orjson"
-    (shim / "orjson").mkdir(parents=True)
-    (shim / "orjson" / "__init__.py").write_text("raise ImportError('hidden by the test')\n")
+@pytest.mark.parametrize(
+    ("hidden", "parser"),
+    [
+        (("simdjson",), "parsed by orjson"),
+        (("simdjson", "orjson"), "parsed by json.loads + numpy.array (orjson is not installed"),
+    ],
+)
+def test_without_the_optional_parsers_answers_stay_the_same_and_the_log_says_so(
+    tmp_path: Path, servers: dict[str, Server], hidden: tuple[str, ...], parser: str
+) -> None:
+    shim = tmp_path / "hidden"
+    for module in hidden:
+        (shim / module).mkdir(parents=True)
+        (shim / module / "__init__.py").write_text("raise ImportError('hidden by the test')\n")
     models = make_model_dir(tmp_path / "models")
     server = start(tmp_path, SCHEMA_SCORE, "schema", model_dir=models, env={"PYTHONPATH": f"{shim}{os.pathsep}{REPO}"})
     try:
-        assert "parsed by json.loads + numpy.array (orjson is not installed" in server.stderr()
+        assert parser in server.stderr()
         x = {"data": [[0.1, 0.2, 0.3], [1, 2, 3]]}
-        with_orjson, without = servers["schema"].score(x), server.score(x)
-        assert with_orjson[0] == without[0] == 200
-        assert json.loads(without[2]) == json.loads(with_orjson[2])
-        for body in (b'{"data": [[NaN, 2, 3]]}', b'{"data": [[1, 2]]}', b'{"rows": 1}'):
+        full, without = servers["schema"].score(x), server.score(x)
+        assert full[0] == without[0] == 200
+        assert json.loads(without[2]) == json.loads(full[2])
+        bodies = (b'{"data": [[NaN, 2, 3]]}', b'{"data": [[1, 2]]}', b'{"rows": 1}', b'{"data": [[1, 2], [[3], 4]]}')
+        for body in bodies:
             assert server.call("POST", "/score", body)[::2] == servers["schema"].call("POST", "/score", body)[::2]
     finally:
         assert server.stop() == 0

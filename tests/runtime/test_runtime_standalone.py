@@ -1,7 +1,8 @@
 """The runtime is copied into images as it is: at module level it imports only the stdlib and httptools.
 
-The fast path (fastpath.py, schema.py) may also import orjson (optional), numpy and inference-schema, but only inside
-functions that run when score.py has declared its input, i.e. when the user's environment has them.
+The fast path (fastpath.py, schema.py, arrays.py) may also import orjson and pysimdjson (optional), numpy and
+inference-schema, but only inside functions that run when score.py has declared its input, i.e. when the user's
+environment has them.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from runtime_harness import NUMPY_SCORE, REPO, launch, make_model_dir
 
 RUNTIME = REPO / "aci_widgets" / "runtime"
 ALLOWED = set(sys.stdlib_module_names) | {"httptools"}
-ALLOWED_IN_FUNCTIONS = ALLOWED | {"orjson", "numpy", "inference_schema"}
+ALLOWED_IN_FUNCTIONS = ALLOWED | {"orjson", "simdjson", "numpy", "inference_schema"}
 
 
 def _imports(node: ast.AST, in_function: bool = False) -> Iterator[tuple[str, bool]]:

@@ -13,6 +13,7 @@ import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ... import runtime
 from ...core.errors import ImageBuildError
 from .pipconf import PipSettings
 
@@ -26,7 +27,7 @@ APP_DIR = "/var/azureml-app"
 MODEL_DIR = f"{APP_DIR}/azureml-models"
 READY_FILE = "/tmp/ready.json"
 PORT = 5001
-RUNTIME_REQUIREMENTS = ("httptools",)        # what aci_widgets.runtime imports beyond the stdlib
+RUNTIME_REQUIREMENTS = runtime.REQUIREMENTS  # what aci_widgets.runtime needs beyond the stdlib
 REQUIREMENTS_IN_IMAGE = f"{PACKAGE_ROOT}/requirements.txt"
 
 _NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
@@ -47,7 +48,7 @@ def requirements_text(requirements: list[str]) -> str:
     """The user's requirement lines, plus the runtime's own needs unless the user already names them."""
     named = {_canonical(m.group(1)) for line in requirements if (m := _NAME.match(line))}
     lines = [line.strip() for line in requirements if line.strip()]
-    lines += [req for req in RUNTIME_REQUIREMENTS if _canonical(req) not in named]
+    lines += [req for req in RUNTIME_REQUIREMENTS if _canonical(_NAME.match(req).group(1)) not in named]
     return "\n".join(lines) + "\n"
 
 

@@ -20,12 +20,13 @@ from collections.abc import Iterator
 from importlib import metadata
 from pathlib import Path
 
+from ... import runtime
 from ...core.errors import ImageBuildError, OperationCancelled
 from ...core.operation import Reporter
 from ...core.workspace import home
 
 # What the scoring runtime itself needs in every environment.
-RUNTIME_REQUIREMENTS = ("httptools>=0.6",)
+RUNTIME_REQUIREMENTS = runtime.REQUIREMENTS
 _COMPLETE = ".aci-widgets-complete"
 
 

@@ -8,7 +8,12 @@ from docker_helpers import make_context
 
 from aci_widgets.core.target import ImageSpec
 from aci_widgets.targets.docker.containers import container_name
-from aci_widgets.targets.docker.dockerfile import prepare_context, requirements_text, runtime_command
+from aci_widgets.targets.docker.dockerfile import (
+    RUNTIME_REQUIREMENTS,
+    prepare_context,
+    requirements_text,
+    runtime_command,
+)
 from aci_widgets.targets.docker.pipconf import PipSettings, build_pip_settings
 
 
@@ -45,11 +50,12 @@ def test_context_holds_sources_models_script_and_requirements(tmp_path: Path) ->
     assert (built / "script" / "score.py").read_text() == (context / "score.py").read_text()
     assert (built / "app" / "helpers" / "util.py").is_file()
     assert "COPY app/ /var/azureml-app/" in text
-    assert (built / "requirements.txt").read_text().split() == ["numpy", "scikit-learn==1.5.2", "httptools"]
+    assert (built / "requirements.txt").read_text().split() == ["numpy", "scikit-learn==1.5.2", *RUNTIME_REQUIREMENTS]
 
 
 def test_requirements_do_not_repeat_the_runtime_needs() -> None:
-    assert requirements_text(["HTTPTools>=0.6", "numpy"]).split() == ["HTTPTools>=0.6", "numpy"]
+    wanted = ["HTTPTools>=0.6", "numpy", "ORJSON==3.10.0"]
+    assert requirements_text(wanted).split() == [*wanted, "pysimdjson>=5.0"]
 
 
 def test_only_network_pip_settings_reach_the_build(tmp_path: Path) -> None:
