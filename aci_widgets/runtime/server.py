@@ -25,11 +25,12 @@ log = logging.getLogger("aci_widgets.runtime")
 # Connection states. The sweeper acts on a connection whose deadline has passed according to its state.
 IDLE = 0  # between requests (or before the first): the keep-alive (or header) timeout runs
 HEADERS = 1  # a request has started, its head is arriving: the header timeout runs
-BODY = 2  # its body is arriving: the body timeout runs, restarted by every chunk
+BODY = 2  # its body is arriving: the body timeout runs, restarted by every chunk, and the minimum body rate
 CLOSING = 3  # answered and closing; after an error, unread input is drained until the linger timeout
 
 _TOO_LARGE_HEADERS = json_error(431, "The request headers are too large.")
 _TIMEOUT = json_error(408, "Timed out waiting for the rest of the request.")
+_BUSY_WARNING_EVERY = 10.0  # seconds between two log lines about refused connections
 
 
 class _Reject(Exception):
@@ -47,6 +48,25 @@ class Connections(set):
     """The open connections of one server; ``stopping`` tells late arrivals to close after one answer."""
 
     stopping = False
+    refused = 0  # connections answered 503 since the last warning
+    warned_at = float("-inf")
+
+    def make_room(self) -> bool:
+        """Close the connection idle the longest (as nginx reuses idle keep-alive connections when it runs out);
+        False when none is idle: every open connection has a request under way."""
+        idle = [c for c in self if c.state == IDLE]
+        if not idle:
+            return False
+        min(idle, key=lambda c: c.deadline)._close()
+        return True
+
+    def refuse(self, now: float, limit: int) -> None:
+        """Count a refused connection; say so in the log at most every few seconds."""
+        self.refused += 1
+        if now - self.warned_at >= _BUSY_WARNING_EVERY:
+            log.warning("%d connection(s) refused with 503: %d open, none idle (--max-connections %d)",
+                        self.refused, len(self), limit)
+            self.refused, self.warned_at = 0, now
 
 
 class HttpProtocol(asyncio.Protocol):
@@ -75,6 +95,8 @@ class HttpProtocol(asyncio.Protocol):
         "target",
         "body",
         "body_size",
+        "body_started",
+        "body_last",
         "keep_alive",
     )
 
@@ -100,9 +122,15 @@ class HttpProtocol(asyncio.Protocol):
         if sock is not None:
             with contextlib.suppress(OSError, AttributeError):  # not TCP (a Unix socket): nothing to turn off
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.deadline = monotonic() + self.s.header_timeout
+        now = monotonic()
+        self.deadline = now + self.s.header_timeout
         self.shutting_down = self.connections.stopping
-        self.connections.add(self)
+        connections = self.connections
+        full = len(connections) >= self.s.max_connections and not connections.make_room()
+        connections.add(self)  # a refused connection too: the sweeper ends its linger
+        if full:
+            connections.refuse(now, self.s.max_connections)
+            self._reject(self._busy())
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.connections.discard(self)
@@ -182,6 +210,7 @@ class HttpProtocol(asyncio.Protocol):
     def on_headers_complete(self) -> None:
         parser = self.parser
         self.state = BODY
+        self.body_started = self.body_last = self.now
         self.deadline = self.now + self.s.body_timeout
         self.keep_alive = parser.should_keep_alive()
         self.method = method = parser.get_method()
@@ -199,7 +228,14 @@ class HttpProtocol(asyncio.Protocol):
             raise _Reject(self._too_large())  # a chunked body that grew over the limit
         if type(self.target) is not Response:
             self.body.append(chunk)  # only the score handler needs the body; others' is dropped
-        self.deadline = self.now + self.s.body_timeout
+        s = self.s
+        self.body_last = now = self.now
+        deadline = now + s.body_timeout  # silence
+        if s.min_body_rate:  # a trickle: the grace, plus the time its bytes buy at the minimum rate
+            by_rate = self.body_started + s.body_timeout + self.body_size / s.min_body_rate
+            if by_rate < deadline:
+                deadline = by_rate
+        self.deadline = deadline
 
     def on_message_complete(self) -> None:
         target = self.target
@@ -227,6 +263,18 @@ class HttpProtocol(asyncio.Protocol):
             raise _Stop
 
     # -- closing, timeouts, shutdown -------------------------------------------------------------------------
+
+    def _busy(self) -> Response:
+        return json_error(
+            503,
+            f"This service has too many open connections ({self.s.max_connections}); retry in a moment.",
+            b"Retry-After: 1\r\n",
+        )
+
+    def _too_slow(self) -> Response:
+        rate = self.s.min_body_rate
+        return json_error(408, f"The request body arrived too slowly: this service needs at least {rate:g} bytes/s "
+                               f"after the first {self.s.body_timeout:g} s.")
 
     def _too_large(self) -> Response:
         limit = self.s.max_body_bytes
@@ -275,6 +323,8 @@ class HttpProtocol(asyncio.Protocol):
         """Called by the sweeper once ``deadline`` has passed."""
         if self.state == IDLE:
             self._close()
+        elif self.state == BODY and monotonic() - self.body_last < self.s.body_timeout:
+            self._reject(self._too_slow())  # not silent: too slow
         elif self.state in (HEADERS, BODY):
             self._reject(_TIMEOUT)
         elif self.transport is not None:

@@ -16,8 +16,10 @@ class Settings(NamedTuple):
     max_body_bytes: int = 100 * MIB
     max_header_bytes: int = 64 * 1024
     header_timeout: float = 10.0  # from a request's first byte (or the connection's start) to its blank line
-    body_timeout: float = 30.0  # longest silence while a body is arriving
+    body_timeout: float = 30.0  # longest silence while a body is arriving; also the grace before min_body_rate
+    min_body_rate: float = 500.0  # bytes/s a body must average after its grace (Apache mod_reqtimeout's MinRate)
     keepalive_timeout: float = 5.0  # idle time allowed between two requests on one connection
     linger_timeout: float = 2.0  # after an error answer, how long unread input is drained before closing
     shutdown_timeout: float = 5.0  # on SIGTERM, how long in-flight requests may take (docker stop waits 10 s)
+    max_connections: int = 1000  # per process: over it, an idle keep-alive connection is closed, else 503
     access_log: bool = False

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import importlib
 import importlib.util
 import json
@@ -376,6 +377,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{', '.join(e for e in preloaded if e not in RUNTIME_MODULES) or 'the runtime only'}"
         + (f"; skipped {', '.join(f'{k} ({v})' for k, v in skipped.items())}" if skipped else "")
         + (f"; NOT SAFE TO FORK: {hazard}" if hazard else ""))
+    gc.freeze()  # the preloaded modules stay out of every collection, so forks share their pages untouched
     zygote = Zygote(listener, args.socket, args.idle_timeout, base_path, preloaded, skipped, umask, gpu)
     return zygote.serve()
 

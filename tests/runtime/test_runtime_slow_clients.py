@@ -10,6 +10,7 @@ import statistics
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from runtime_harness import NUMPY_SCORE, RawClient, StartServer
@@ -141,3 +142,96 @@ def test_max_request_mb_of_the_deploy_configuration_reaches_the_runtime(ws, nump
         # The refusal comes from Content-Length alone, before a byte of the body is sent.
         sock.sendall(b"POST /score HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % (limit + 1))
         assert sock.recv(65536).startswith(b"HTTP/1.1 413 ")
+
+
+# -- a body that trickles ------------------------------------------------------------------------------------------
+
+
+def _send_slowly(c: RawClient, pieces: list[bytes], every: float, until: float) -> int:
+    """Send ``pieces`` one per ``every`` seconds; stop early when an answer arrives. Returns the bytes sent."""
+    sent = 0
+    give_up = time.monotonic() + until
+    for piece in pieces:
+        if select.select([c.sock], [], [], every)[0] or time.monotonic() > give_up:
+            break
+        try:
+            c.sock.sendall(piece)
+        except (BrokenPipeError, ConnectionResetError):
+            break
+        sent += len(piece)
+    return sent
+
+
+def test_a_trickled_body_is_cut_off_by_the_minimum_rate(start_server: StartServer, model_dir: Path) -> None:
+    """A client that sends a byte every 20 ms is never silent for the body timeout; the minimum rate ends it."""
+    server = start_server(NUMPY_SCORE, "--body-timeout", "0.5", "--min-body-rate", "200", model_dir=model_dir)
+    with server.client() as c:
+        c.send(b"POST /score HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n")
+        sent = _send_slowly(c, [b" "] * 1000, every=0.02, until=8.0)  # 50 bytes/s: 20 s for the whole body
+        assert sent < 1000, "the server let a 50 bytes/s body run to its end"
+        status, headers, body = c.read_response()
+        assert (status, headers["connection"]) == (408, "close")
+        assert "too slowly" in json.loads(body)["error"] and "200 bytes/s" in json.loads(body)["error"]
+    assert server.score({"data": [[1, 0, 0]]})[::2] == (200, b"[[1.0, 2.0]]")
+
+
+def test_a_slow_body_above_the_minimum_rate_outlives_the_body_timeout(
+    start_server: StartServer, model_dir: Path
+) -> None:
+    server = start_server(NUMPY_SCORE, "--body-timeout", "0.3", "--min-body-rate", "50", model_dir=model_dir)
+    payload = json.dumps({"data": [[1, 0, 0]]}).encode().ljust(120)  # JSON allows the trailing blanks
+    with server.client() as c:
+        c.send(b"POST /score HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % len(payload))
+        pieces = [payload[i:i + 30] for i in range(0, len(payload), 30)]
+        started = time.monotonic()
+        assert _send_slowly(c, pieces, every=0.25, until=10.0) == len(payload)  # ~120 bytes/s for ~1 s
+        assert c.read_response()[::2] == (200, b"[[1.0, 2.0]]")
+        assert time.monotonic() - started > 0.3  # it did outlive the body timeout (a fact of the test, not speed)
+
+
+# -- too many connections ------------------------------------------------------------------------------------------
+
+
+def _stall(server: Any) -> RawClient:
+    c = server.client()
+    c.send(b"POST /score HTTP/1.1\r\nHost: x\r\nContent-Length: 50\r\n\r\n{")
+    return c
+
+
+def test_over_max_connections_a_new_client_gets_503_when_none_is_idle(
+    start_server: StartServer, model_dir: Path
+) -> None:
+    server = start_server(NUMPY_SCORE, "--max-connections", "3", model_dir=model_dir)
+    stalled = [_stall(server) for _ in range(3)]
+    time.sleep(0.2)  # the server has read every half request
+    with server.client() as c:
+        status, headers, body = c.read_response()  # answered at once, before it sends anything
+        assert (status, headers["connection"], headers["retry-after"]) == (503, "close", "1")
+        assert "too many open connections (3)" in json.loads(body)["error"]
+        assert c.read_until_closed() == b""
+    stalled[0].send(b' "data": [[1, 0, 0]]}'.ljust(49))  # a stalled client that finishes is served
+    assert stalled[0].read_response()[::2] == (200, b"[[1.0, 2.0]]")
+    for c in stalled:
+        c.close()
+    time.sleep(0.2)
+    assert server.score({"data": [[1, 0, 0]]})[::2] == (200, b"[[1.0, 2.0]]")  # room again
+    assert "connection(s) refused with 503" in server.stderr()
+
+
+def test_over_max_connections_the_longest_idle_connection_makes_room(
+    start_server: StartServer, model_dir: Path
+) -> None:
+    server = start_server(NUMPY_SCORE, "--max-connections", "2", model_dir=model_dir)
+    idle = server.client()
+    idle.request("POST", "/score", b'{"data": [[1, 0, 0]]}')
+    assert idle.read_response()[0] == 200  # and it stays open, idle (keep-alive)
+    busy = _stall(server)
+    time.sleep(0.2)
+    with server.client() as c:
+        c.request("POST", "/score", b'{"data": [[1, 0, 0]]}')
+        assert c.read_response()[::2] == (200, b"[[1.0, 2.0]]")
+    assert idle.read_until_closed() == b""  # closed quietly, between two requests, as a keep-alive timeout does
+    busy.send(b' "data": [[1, 0, 0]]}'.ljust(49))
+    assert busy.read_response()[0] == 200  # the request under way was not touched
+    idle.close()
+    busy.close()
