@@ -162,10 +162,11 @@ def main() -> int:
     use_wrk = args.client == "wrk" or (args.client == "auto" and shutil.which("wrk") is not None)
     try:
         import orjson
+        import simdjson  # noqa: F401
 
-        parser = f"orjson {orjson.__version__}"
-    except ImportError:
-        parser = "json.loads (orjson not installed)"
+        parser = f"pysimdjson (numeric arrays), else orjson {orjson.__version__}"
+    except ImportError as exc:
+        parser = f"a slower fallback ({exc.name} is not installed)"
 
     workdir = Path(tempfile.mkdtemp(prefix="bench-fastpath-"))
     procs: dict[str, tuple[subprocess.Popen[bytes], int]] = {}
