@@ -153,7 +153,9 @@ def _start(args: argparse.Namespace, settings: Settings) -> int:
     from .loader import ScoreScriptError, set_model_dir
     from .memory import keep_freed_memory
 
-    log.info("%s", keep_freed_memory())  # before the workers fork: they inherit it
+    not_done = keep_freed_memory()  # before the workers fork: they inherit it
+    if not_done:
+        log.info("%s", not_done)
     set_model_dir(args.model_dir)
     if args.workers > 1:
         from .workers import serve_workers

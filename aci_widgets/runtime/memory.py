@@ -20,8 +20,8 @@ SETTINGS = ((_M_MMAP_THRESHOLD, 32 * MIB), (_M_TRIM_THRESHOLD, 128 * MIB), (_M_T
 _USER_SETTINGS = ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_TOP_PAD_")
 
 
-def keep_freed_memory() -> str:
-    """Apply SETTINGS through mallopt(); returns what was done, for the start-up log."""
+def keep_freed_memory() -> str | None:
+    """Apply SETTINGS through mallopt(); None when done, else why not (for the start-up log)."""
     if sys.platform != "linux":
         return "malloc left as it is (not Linux)"
     chosen = [name for name in _USER_SETTINGS if name in os.environ]
@@ -35,4 +35,4 @@ def keep_freed_memory() -> str:
         return "malloc left as it is (no mallopt: not glibc)"
     if not all(mallopt(param, value) == 1 for param, value in SETTINGS):  # glibc returns 1 on success
         return "malloc left as it is (mallopt refused the settings)"
-    return "malloc keeps up to 128 MiB of freed memory for the next requests"
+    return None
