@@ -1,5 +1,5 @@
-"""IPython magics: ``%deploy_aci``, ``%%score_script``, ``%aci_services``, ``%aci_logs``, ``%aci_delete``,
-``%aci_predict``; loaded with ``%load_ext aci_widgets``.
+"""IPython magics: ``%deploy_aci``, ``%deploy_form``, ``%%score_script``, ``%aci_services``, ``%aci_logs``,
+``%aci_delete``, ``%aci_predict``; loaded with ``%load_ext aci_widgets``.
 
 Loading also installs the live panel as the presenter behind the SDK's ``show_output=True`` (in a notebook
 only) and the HTML cards of ``Webservice``/``Model``/``Image``; unloading restores both. Everything heavy

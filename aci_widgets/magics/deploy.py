@@ -20,6 +20,7 @@ from .errors import first_line, user_errors
 
 if TYPE_CHECKING:
     from ..core import Webservice, Workspace
+    from ..widgets.deploy_form import DeployForm
     from ..widgets.deploy_request import StartedDeployment
     from ..widgets.progress import DeploymentProgress
 
@@ -126,6 +127,33 @@ class DeployMagics(Magics):
             except Exception as exc:  # the detail is already on screen: panel or printed lines
                 raise UsageError(f"{first_line(exc)} (details above)") from None
         return service
+
+    # --- %deploy_form ------------------------------------------------------------------------------------
+
+    @magic_arguments()
+    @argument("--target", default=None, metavar="auto|process|docker",
+              help="The target chosen in the form; default: %%config DeployMagics.target, else the workspace's.")
+    @line_magic
+    @user_errors
+    def deploy_form(self, line: str) -> DeployForm:
+        """Show the deploy form: pick a model, score script, environment, size and target, name the service,
+        and Deploy opens the live panel below it (the cell stays free while it deploys).
+
+        Example::
+
+            %deploy_form
+        """
+        args = parse_line(self.deploy_form, line)
+        if not self.use_widgets():
+            raise UsageError("%deploy_form draws widgets: run it in a notebook (JupyterLab, Notebook, VS Code), or "
+                             "set %config DeployMagics.ui = 'widgets'. Here, %deploy_aci does the same in one line.")
+        from ..core.workspace import TARGETS
+        from ..widgets.deploy_form import DeployForm
+
+        target = args.target or self.target
+        if target is not None and target not in TARGETS:
+            raise UsageError(f"--target must be one of {', '.join(TARGETS)}, got {target!r}.")
+        return DeployForm(self.get_workspace(), target=target)
 
     def _present_panel(self, started: StartedDeployment, background: bool) -> None:
         from ..core import events

@@ -25,6 +25,7 @@ def test_deploy_aci_help_lists_every_option(ip, capsys):
     ("%aci_logs", "--tail TAIL"),
     ("%aci_delete", "positional arguments"),
     ("%aci_predict", "--seed SEED"),
+    ("%deploy_form", "--target auto|process|docker"),
 ])
 def test_every_magic_has_real_help(ip, capsys, magic, expected):
     ip.run_cell(f"{magic}?")
