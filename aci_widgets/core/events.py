@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TextIO
 
+from .ansi import strip_ansi
+
 if TYPE_CHECKING:
     from .operation import Operation
 
@@ -114,12 +116,12 @@ def format_event(event: Event) -> str | None:
 
 
 def print_events(operation: Operation, stream: TextIO | None = None) -> None:
-    """The console front end: print each event as it arrives until the operation ends."""
+    """The console front end: print each event as it arrives until the operation ends (without colour codes)."""
     out = stream or sys.stdout
     for event in operation.follow():
         line = format_event(event)
         if line is not None:
-            print(line, file=out, flush=True)
+            print(strip_ansi(line), file=out, flush=True)
 
 
 Presenter = Callable[["Operation"], None]
