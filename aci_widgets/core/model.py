@@ -75,10 +75,11 @@ class Model:
         if path.is_dir() and not any(p.is_file() for p in path.rglob("*")):
             raise UserErrorException(f"Model folder {str(model_path)!r} is empty.")
         _check_str_dict(tags, "tags")
-        manifest, size = workspace.artifacts.put_tree(path)  # files first: a crash leaves no dangling row
-        row = {"manifest": manifest, "size": size, "tags": dict(tags or {}), "properties": dict(properties or {}),
-               "description": description, "created": time.time()}
-        version = workspace.registry.insert_versioned("models", model_name, row)
+        with workspace.artifacts.storing():  # files first: a crash leaves no dangling row; no collection between
+            manifest, size = workspace.artifacts.put_tree(path)
+            row = {"manifest": manifest, "size": size, "tags": dict(tags or {}),
+                   "properties": dict(properties or {}), "description": description, "created": time.time()}
+            version = workspace.registry.insert_versioned("models", model_name, row)
         return Model(workspace, model_name, version=version)
 
     @staticmethod
@@ -139,12 +140,13 @@ class Model:
         self._row = Model(self.workspace, self.name, version=self.version)._row
 
     def delete(self) -> None:
-        """Remove this version from the registry (refused while an image uses it)."""
+        """Remove this version from the registry (refused while an image uses it), and the files no row needs."""
         users = [f"{r['name']}:{r['version']}" for r in self.workspace.registry.select("images")
                  if [self.name, self.version] in r["models"]]
         if users:
             raise UserErrorException(f"Model {self.id} is used by image(s) {', '.join(users)}; delete them first.")
         self.workspace.registry.delete("models", name=self.name, version=self.version)
+        self.workspace.artifacts.collect(self.manifest.values(), self.workspace.registry.referenced_digests)
 
     def serialize(self) -> dict[str, Any]:
         return {"id": self.id, "name": self.name, "version": self.version, "tags": self.tags,

@@ -2,18 +2,24 @@
 
 Files live in the :class:`~aci_widgets.core.artifacts.ArtifactStore` and are stored *before* the row that points at
 them is committed, so a process killed at any moment leaves either a complete entry or none. Versions are
-allocated inside ``BEGIN IMMEDIATE`` so two processes registering the same name get distinct versions.
+allocated inside ``BEGIN IMMEDIATE`` so two processes registering the same name get distinct versions, and from a
+per-name high-water mark, so a version number is never handed out twice, even after the latest one is deleted (as in
+Azure ML). The database holds the services' keys: it and its WAL files are private to the user (0600).
 """
 
 from __future__ import annotations
 
 import json
+import os
+import re
 import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+from .errors import UserErrorException
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS models (
@@ -36,16 +42,25 @@ CREATE TABLE IF NOT EXISTS services (
     tags TEXT NOT NULL, description TEXT,
     error TEXT, detail TEXT, owner_pid INTEGER,
     created REAL NOT NULL, updated REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS versions (
+    kind TEXT NOT NULL, name TEXT NOT NULL, high INTEGER NOT NULL,
+    PRIMARY KEY (kind, name));
 """
 
+_DIGEST = re.compile(r"(?<![0-9a-f])[0-9a-f]{64}(?![0-9a-f])")
 _JSON_COLUMNS = {"manifest", "tags", "properties", "spec", "record", "models", "config", "handle", "keys"}
 
 
 class Registry:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
+        # SQLite creates the -wal and -shm files with the database's own mode: make it private before first use,
+        # and tighten files an older version left readable by others.
+        os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))
         with self.connect() as conn:
             conn.executescript(_SCHEMA)
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            _private(Path(f"{self.path}{suffix}"))
 
     @contextmanager
     def connect(self) -> Iterator[sqlite3.Connection]:
@@ -66,10 +81,15 @@ class Registry:
             conn.execute("BEGIN IMMEDIATE")
             try:
                 yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
+                conn.execute("COMMIT")
+            except BaseException as exc:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.OperationalError) and "full" in str(exc):
+                    raise UserErrorException(
+                        f"The disk holding {self.path.parent} is full: the registry could not be written and "
+                        "was left as it was. Free some space and try again.") from exc
                 raise
-            conn.execute("COMMIT")
 
     # --- generic helpers ----------------------------------------------------------------------------------
 
@@ -77,8 +97,10 @@ class Registry:
         """Insert a row with the next version of ``name``, allocated atomically; returns the version."""
         with self.transaction() as conn:
             (latest,) = conn.execute(f"SELECT MAX(version) FROM {table} WHERE name = ?", (name,)).fetchone()
-            version = (latest or 0) + 1
+            high = conn.execute("SELECT high FROM versions WHERE kind = ? AND name = ?", (table, name)).fetchone()
+            version = max(latest or 0, high[0] if high else 0) + 1
             _insert(conn, table, {**row, "name": name, "version": version})
+            conn.execute("INSERT OR REPLACE INTO versions (kind, name, high) VALUES (?, ?, ?)", (table, name, version))
         return version
 
     def upsert(self, table: str, row: dict[str, Any]) -> None:
@@ -93,6 +115,24 @@ class Registry:
         with self.transaction() as conn:
             conn.execute(f"UPDATE {table} SET {sets} WHERE {where}",
                          [_encode(c, v) for c, v in fields.items()] + list(key.values()))
+
+    def update_if(self, table: str, key: dict[str, Any], expect: dict[str, Any], **fields: Any) -> bool:
+        """Update the row only if it still holds ``expect`` (compare-and-set); False if it was changed or deleted."""
+        fields.setdefault("updated", time.time())
+        sets = ", ".join(f"{column} = ?" for column in fields)
+        where = " AND ".join(f"{column} IS ?" for column in {**key, **expect})
+        with self.transaction() as conn:
+            cursor = conn.execute(f"UPDATE {table} SET {sets} WHERE {where}",
+                                  [_encode(c, v) for c, v in fields.items()] + list({**key, **expect}.values()))
+            return cursor.rowcount > 0
+
+    def pop(self, table: str, **key: Any) -> dict[str, Any] | None:
+        """Delete a row and return what it held, in one transaction (so no writer slips in between)."""
+        where = " AND ".join(f"{column} = ?" for column in key)
+        with self.transaction() as conn:
+            row = conn.execute(f"SELECT * FROM {table} WHERE {where}", list(key.values())).fetchone()
+            conn.execute(f"DELETE FROM {table} WHERE {where}", list(key.values()))
+        return _decode(row) if row else None
 
     def delete(self, table: str, **key: Any) -> None:
         where = " AND ".join(f"{column} = ?" for column in key)
@@ -123,6 +163,18 @@ class Registry:
         row = self.get(table, name=name, version=int(version)) if version is not None else self.latest(table, name)
         return name, version, row
 
+    def referenced_digests(self) -> set[str]:
+        """Every artifact digest any row of any table names (manifests, image specs, and whatever comes later)."""
+        found: set[str] = set()
+        with self.connect() as conn:
+            tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+            for table in tables:
+                for row in conn.execute(f"SELECT * FROM {table}"):
+                    for value in row:
+                        if isinstance(value, str):
+                            found.update(_DIGEST.findall(value))
+        return found
+
     def select(self, table: str, **key: Any) -> list[dict[str, Any]]:
         where = " AND ".join(f"{column} = ?" for column in key) or "1"
         order = "name, version" if table != "services" else "name"
@@ -130,6 +182,14 @@ class Registry:
             rows = conn.execute(f"SELECT * FROM {table} WHERE {where} ORDER BY {order}",
                                 list(key.values())).fetchall()
         return [_decode(row) for row in rows]
+
+
+def _private(path: Path) -> None:
+    try:
+        if path.stat().st_mode & 0o077:
+            path.chmod(0o600)
+    except FileNotFoundError:
+        pass
 
 
 def _insert(conn: sqlite3.Connection, table: str, row: dict[str, Any], replace: bool = False) -> None:

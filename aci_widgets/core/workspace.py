@@ -45,6 +45,7 @@ class Workspace:
             raise UserErrorException(
                 f"Workspace {name!r} does not exist at {self.root}. Create it with "
                 f"Workspace.create({name!r}, exist_ok=True).")
+        _private_dir(self.root)  # it holds the services' keys: private, also when an older version made it
         self._settings: dict[str, Any] = json.loads(settings_file.read_text())
         self.subscription_id = subscription_id or self._settings.get("subscription_id")
         self.resource_group = resource_group or self._settings.get("resource_group")
@@ -69,7 +70,7 @@ class Workspace:
                 raise UserErrorException(
                     f"Workspace {name!r} already exists at {root}; pass exist_ok=True to use it.")
         else:
-            root.mkdir(parents=True, exist_ok=True)
+            root.mkdir(parents=True, exist_ok=True, mode=0o700)
             settings = {"name": name, "subscription_id": subscription_id, "resource_group": resource_group,
                         "location": location, "target": target, "created": time.time()}
             tmp = settings_file.with_suffix(".tmp")
@@ -134,6 +135,11 @@ class Workspace:
 
     def __hash__(self) -> int:
         return hash(self.root)
+
+
+def _private_dir(path: Path) -> None:
+    if path.stat().st_mode & 0o077:
+        path.chmod(0o700)
 
 
 def _check_target(target: str) -> None:
