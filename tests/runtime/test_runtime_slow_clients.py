@@ -4,11 +4,10 @@ at the configured limit without the server's memory growing with it, and that li
 from __future__ import annotations
 
 import json
+import os
 import select
 import socket
-import statistics
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,17 +17,56 @@ from runtime_harness import NUMPY_SCORE, RawClient, StartServer
 MIB = 1024 * 1024
 
 
-def test_normal_requests_are_answered_within_100_ms_while_50_clients_stall(
-    start_server: StartServer, model_dir: Path, record_property: Callable[[str, object], None]
-) -> None:
-    """50 connections each send half a request and stall; 5 normal requests (connect, POST /score, answer) follow.
+def _server_connections(pid: int, port: int) -> list[int]:
+    """The receive-queue length of each connection that process ``pid`` has accepted on ``port``.
 
-    This is the one timing assertion among the runtime tests, which otherwise never assert on time (CONTRIBUTING):
-    "a normal request is still answered within 100 ms" is issue 6's explicit functional requirement for stalled
-    clients. To stay meaningful on a busy 2-core machine only the median of the 5 is held to it; every request must
-    be answered, and the latencies are printed and recorded (``record_property``) whatever they are.
+    From /proc: the sockets among the process's open files, matched by inode against /proc/<pid>/net/tcp. A
+    connection shows up here once the server has accepted it, and its queue is 0 once the server has read what
+    the client sent.
     """
-    server = start_server(NUMPY_SCORE, model_dir=model_dir)
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue  # closed meanwhile
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    queues = []
+    for line in Path(f"/proc/{pid}/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()  # sl local rem st tx_queue:rx_queue tr:when retrnsmt uid timeout inode ...
+        local_port = int(fields[1].rsplit(":", 1)[1], 16)
+        if local_port == port and fields[3] == "01" and fields[9] in inodes:  # 01: ESTABLISHED
+            queues.append(int(fields[4].split(":")[1], 16))
+    return queues
+
+
+def _wait_until_read(server: Any, count: int) -> None:
+    """Wait (bounded) until the server has accepted exactly ``count`` connections and read all they sent."""
+    give_up = time.monotonic() + WAIT_BOUND
+    while True:
+        queues = _server_connections(server.ready["pid"], server.port)
+        if len(queues) == count and not any(queues):
+            return
+        assert server.proc.poll() is None, server.stderr()
+        assert time.monotonic() < give_up, f"the server holds {len(queues)} connection(s), unread bytes {queues}"
+        time.sleep(0.005)
+
+
+WAIT_BOUND = 30.0  # a bound for a broken server, not a speed goal
+needs_proc_net = pytest.mark.skipif(not Path("/proc/self/net/tcp").exists(), reason="reads /proc/<pid>/net (Linux)")
+
+
+@needs_proc_net
+def test_normal_requests_are_answered_while_50_clients_stall(start_server: StartServer, model_dir: Path) -> None:
+    """50 connections each send half a request and stall; 5 normal requests (connect, POST /score, answer) follow
+    once the server has read every half request, and each is answered while the 50 stay unanswered.
+
+    A server that waited on a stalled client would leave the normal request unanswered until the client's socket
+    timeout. How fast the answers come is a figure of ``benchmarks/bench_slow_clients.py``, not a test.
+    """
+    # Timeouts far beyond the test's span: the stalled clients stay stalled, not cut off, however slow the machine.
+    server = start_server(NUMPY_SCORE, "--header-timeout", "600", "--body-timeout", "600", model_dir=model_dir)
     stalled = []
     for i in range(50):
         c = server.client()
@@ -37,21 +75,14 @@ def test_normal_requests_are_answered_within_100_ms_while_50_clients_stall(
         else:
             c.send(b'POST /score HTTP/1.1\r\nHost: x\r\nContent-Length: 21\r\n\r\n{"data": [[1, ')  # half a body
         stalled.append(c)
-    time.sleep(0.2)  # let the server read every half request before the clock starts
-    latencies = []
+    _wait_until_read(server, 50)
     for _ in range(5):
-        start = time.perf_counter()
         with RawClient(server.port) as c:
             c.request("POST", "/score", b'{"data": [[1, 0, 0]]}')
             status, _, body = c.read_response()
-        latencies.append(time.perf_counter() - start)
         assert (status, json.loads(body)) == (200, [[1.0, 2.0]])
-    median = statistics.median(latencies)
-    shown = ", ".join(f"{t * 1000:.1f}" for t in latencies)
-    print(f"\nwith 50 stalled clients: latencies {shown} ms, median {median * 1000:.1f} ms")
-    record_property("latencies_ms", [round(t * 1000, 2) for t in latencies])
+    assert select.select([c.sock for c in stalled], [], [], 0)[0] == [], "a stalled client got an answer"
     assert server.proc.poll() is None
-    assert median < 0.1, f"median {median * 1000:.1f} ms over 100 ms (latencies {shown} ms)"
     stalled[0].send(b"0, 0]]}")  # a stalled client that finally finishes is still served
     assert stalled[0].read_response()[::2] == (200, b"[[1.0, 2.0]]")
 
@@ -96,7 +127,7 @@ def test_endless_chunked_body_gets_413_and_memory_stays_bounded(start_server: St
                 if select.select([c.sock], [], [], 0)[0]:
                     answer, sent_at_answer = c.read_response(), sent
                 else:
-                    time.sleep(0.001)  # trickle until the server answers, then flood its drain
+                    time.sleep(0.001)  # behaviour under test: trickle until the server answers, then flood
     except (BrokenPipeError, ConnectionResetError):
         pass  # the server stopped draining (linger timeout) and closed: also a bound
     if answer is None:
@@ -178,15 +209,16 @@ def test_a_trickled_body_is_cut_off_by_the_minimum_rate(start_server: StartServe
 def test_a_slow_body_above_the_minimum_rate_outlives_the_body_timeout(
     start_server: StartServer, model_dir: Path
 ) -> None:
+    """Four pieces 0.25 s apart (the pauses are the behaviour under test): never silent for the 0.3 s body
+    timeout, ~1 s in all. A server that ended the body after 0.3 s in all would answer 408 before the last piece,
+    and ``_send_slowly`` would stop short of the whole payload."""
     server = start_server(NUMPY_SCORE, "--body-timeout", "0.3", "--min-body-rate", "50", model_dir=model_dir)
     payload = json.dumps({"data": [[1, 0, 0]]}).encode().ljust(120)  # JSON allows the trailing blanks
     with server.client() as c:
         c.send(b"POST /score HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % len(payload))
         pieces = [payload[i:i + 30] for i in range(0, len(payload), 30)]
-        started = time.monotonic()
         assert _send_slowly(c, pieces, every=0.25, until=10.0) == len(payload)  # ~120 bytes/s for ~1 s
         assert c.read_response()[::2] == (200, b"[[1.0, 2.0]]")
-        assert time.monotonic() - started > 0.3  # it did outlive the body timeout (a fact of the test, not speed)
 
 
 # -- too many connections ------------------------------------------------------------------------------------------
@@ -198,12 +230,13 @@ def _stall(server: Any) -> RawClient:
     return c
 
 
+@needs_proc_net
 def test_over_max_connections_a_new_client_gets_503_when_none_is_idle(
     start_server: StartServer, model_dir: Path
 ) -> None:
     server = start_server(NUMPY_SCORE, "--max-connections", "3", model_dir=model_dir)
     stalled = [_stall(server) for _ in range(3)]
-    time.sleep(0.2)  # the server has read every half request
+    _wait_until_read(server, 3)
     with server.client() as c:
         status, headers, body = c.read_response()  # answered at once, before it sends anything
         assert (status, headers["connection"], headers["retry-after"]) == (503, "close", "1")
@@ -213,11 +246,12 @@ def test_over_max_connections_a_new_client_gets_503_when_none_is_idle(
     assert stalled[0].read_response()[::2] == (200, b"[[1.0, 2.0]]")
     for c in stalled:
         c.close()
-    time.sleep(0.2)
+    _wait_until_read(server, 0)  # the server has seen the closes
     assert server.score({"data": [[1, 0, 0]]})[::2] == (200, b"[[1.0, 2.0]]")  # room again
     assert "connection(s) refused with 503" in server.stderr()
 
 
+@needs_proc_net
 def test_over_max_connections_the_longest_idle_connection_makes_room(
     start_server: StartServer, model_dir: Path
 ) -> None:
@@ -226,7 +260,7 @@ def test_over_max_connections_the_longest_idle_connection_makes_room(
     idle.request("POST", "/score", b'{"data": [[1, 0, 0]]}')
     assert idle.read_response()[0] == 200  # and it stays open, idle (keep-alive)
     busy = _stall(server)
-    time.sleep(0.2)
+    _wait_until_read(server, 2)
     with server.client() as c:
         c.request("POST", "/score", b'{"data": [[1, 0, 0]]}')
         assert c.read_response()[::2] == (200, b"[[1.0, 2.0]]")
