@@ -122,13 +122,28 @@ _REGISTER_FOREVER = textwrap.dedent("""
 """)
 
 
+def _wait_for_new_temporary(folder: Path, seen: set[str], proc: subprocess.Popen) -> None:
+    """Wait (bounded) until ``proc`` is writing a file into the store: a temporary not in ``seen`` appears."""
+    give_up = time.monotonic() + 60
+    while True:
+        names = {e.name for e in os.scandir(folder)} if folder.is_dir() else set()
+        if names - seen:
+            seen |= names
+            return
+        assert proc.poll() is None, "the registering process ended by itself"
+        assert time.monotonic() < give_up, "the registering process never began writing a file"
+        time.sleep(0.0005)
+
+
 def test_a_process_killed_mid_register_leaves_the_registry_consistent(ws, workdir):
     script = workdir / "register_forever.py"
     script.write_text(_REGISTER_FOREVER.format(name=ws.name, path=ws.root))
+    temporaries = ws.artifacts.root / "tmp"  # where the store writes a file before renaming it into place
+    seen: set[str] = set()
     for _ in range(3):
         proc = subprocess.Popen([sys.executable, str(script)], cwd=workdir, stdout=subprocess.PIPE, text=True)
         assert proc.stdout.readline().strip().isdigit()  # one registration done; now kill it mid-way through more
-        time.sleep(0.15)
+        _wait_for_new_temporary(temporaries, seen, proc)
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
     models = Model.list(ws, name="crashy")

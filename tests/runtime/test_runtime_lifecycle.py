@@ -128,11 +128,13 @@ def test_sigterm_and_sigint_exit_0(start_server: StartServer, model_dir: Path) -
 def test_sigterm_finishes_the_request_in_flight(start_server: StartServer, model_dir: Path, tmp_path: Path) -> None:
     server = start_server(NUMPY_SCORE, model_dir=model_dir)
     marker = tmp_path / "run-started"
+    release = tmp_path / "release"
     with server.client() as c:
-        c.request("POST", "/score", json.dumps({"sleep": 0.3, "marker": str(marker)}).encode())
+        c.request("POST", "/score", json.dumps({"hold": str(release), "marker": str(marker)}).encode())
         _wait_for(marker, lambda: server.proc.poll() is None)
-        os.kill(server.proc.pid, signal.SIGTERM)
-        assert c.read_response()[::2] == (200, b'"slept"')
+        os.kill(server.proc.pid, signal.SIGTERM)  # queued on the server before kill() returns: run() is under way
+        release.write_text("go")
+        assert c.read_response()[::2] == (200, b'"released"')
         assert c.read_until_closed() == b""
     assert server.proc.wait(30) == 0
 

@@ -1,7 +1,8 @@
 """A tiny numpy model, y = x @ W, with W loaded by init() from $AZUREML_MODEL_DIR/linear/1/weights.npy.
 
 Special inputs exercise the server's answers: {"raise": msg}, {"bytes": text}, {"ndarray": [...]}, {"echo": x},
-{"env": name} (reads an environment variable), {"sleep": seconds, "marker": path}.
+{"env": name} (reads an environment variable), {"hold": path, "marker": path} (writes
+marker, then holds the request until the file ``hold`` exists).
 """
 
 import json
@@ -30,9 +31,11 @@ def run(raw_data):
         return data["echo"]
     if "env" in data:
         return os.environ.get(data["env"])
-    if "sleep" in data:
+    if "hold" in data:  # run() is under way until the file data["hold"] exists (bounded: 60 s)
         with open(data["marker"], "w") as f:
             f.write("running")
-        time.sleep(data["sleep"])
-        return "slept"
+        give_up = time.monotonic() + 60
+        while not os.path.exists(data["hold"]) and time.monotonic() < give_up:
+            time.sleep(0.005)
+        return "released"
     return (np.array(data["data"]) @ W).tolist()
