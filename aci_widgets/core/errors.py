@@ -37,3 +37,17 @@ class TargetUnavailable(AciWidgetsError):
 
 class OperationCancelled(AciWidgetsError):
     """The user cancelled (Ctrl-C or the Cancel button); whatever was half-made has been removed."""
+
+
+class BaseImageUnavailable(TargetUnavailable):
+    """The target answers but cannot get the image's base image (not present, and the pull failed).
+
+    ``image`` is the base image, ``reason`` the engine's own words, ``fix`` how to make it available there; under
+    ``auto`` the core then uses the process target instead.
+    """
+
+    def __init__(self, message: str, image: str, reason: str, fix: str, detail: str = "") -> None:
+        super().__init__(message, detail)
+        self.image = image
+        self.reason = reason
+        self.fix = fix

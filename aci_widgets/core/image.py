@@ -22,7 +22,7 @@ from .errors import AciWidgetsError, ImageBuildError, OperationCancelled, UserEr
 from .model import Model
 from .names import check_image_name
 from .operation import Operation, Reporter, running
-from .target import ImageSpec, Target, choose_target
+from .target import ImageSpec, Target, choose, settle
 
 if TYPE_CHECKING:
     from .workspace import Workspace
@@ -142,6 +142,11 @@ class Image:
         if self._row["state"] == "Failed":
             raise ImageBuildError(f"Image {self.id} failed to build: {self.error}", self._row.get("detail") or "")
 
+    def built_on(self, target: str) -> bool:
+        """Whether this image is built and ready on ``target`` (a deployment there then builds nothing)."""
+        self.update_creation_state()
+        return self._row["state"] == "Succeeded" and target in (self._row.get("record") or {})
+
     def get_logs(self) -> str:
         """The build log."""
         if self._operation is not None and not self._operation.done():
@@ -175,11 +180,12 @@ class Image:
     @staticmethod
     def create(workspace: Workspace, name: str, models: list[Model], image_config: ContainerImageConfig) -> Image:
         """Start building the next version of image ``name``; returns at once (see ``wait_for_creation``)."""
+        choice = choose(workspace.target)
         image = _register_image(workspace, name, models, image_config)
-        target, reason = choose_target(workspace.target)
 
         def work(report: Reporter) -> Image:
-            report.emit(events.TargetChosen, target=target.name, reason=reason)
+            # auto gives way to the process target when Docker cannot get the base image (first notice says so).
+            target = settle(choice, workspace, image_config.base_image, report)
             build_for_target(image, target, report)
             return image
 

@@ -13,7 +13,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import TargetUnavailable, UserErrorException
+from .errors import BaseImageUnavailable, TargetUnavailable, UserErrorException
 
 if TYPE_CHECKING:
     from .operation import Reporter
@@ -71,6 +71,28 @@ class ServiceStatus:
     detail: str = ""
 
 
+@dataclass
+class Running:
+    """Something that runs on this machine for a workspace: a service, a pre-warmed process, a container."""
+
+    kind: str                                 # "service", "pre-warmed process", "container"
+    target: str
+    name: str
+    state: str = ""
+    pid: int | None = None
+    port: int | None = None
+    detail: str = ""
+
+
+@dataclass
+class TargetChoice:
+    """The target picked for an operation, why, and whether ``auto`` picked it (then it may give way)."""
+
+    target: Target
+    reason: str
+    auto: bool = False
+
+
 class Target(ABC):
     """A place where images are built and services run. All methods may block; they report through ``report``."""
 
@@ -117,6 +139,23 @@ class Target(ABC):
         image's files, without rebuilding the image; wait for health; return the (possibly new) handle."""
         raise TargetUnavailable(f"The {self.name} target cannot reload a service; deploy it again instead.")
 
+    def check_base_image(self, ws: Workspace, base_image: str | None, report: Reporter) -> None:
+        """Raise ``BaseImageUnavailable`` early if an image on ``base_image`` (None: the target's default) cannot
+        be built here, naming the image, the target's own reason and the ways out. Targets without base images
+        accept anything."""
+        return None
+
+    def running(self, ws: Workspace, services: dict[str, dict[str, Any]]) -> list[Running]:
+        """What runs for ``ws`` on this target: each of ``services`` (name -> handle: the workspace's services
+        here) and whatever else this target started for them (pre-warmed processes, leftover containers)."""
+        return [Running("service", self.name, name, self.status(ws, handle).state, handle.get("pid"),
+                        handle.get("port")) for name, handle in services.items()]
+
+    def stop_unused(self, ws: Workspace, services: dict[str, dict[str, Any]]) -> list[Running]:
+        """Stop what this target runs for ``ws`` that none of ``services`` needs any more (a pre-warmed process
+        with no server left, a container no service names); return what was stopped."""
+        return []
+
 
 def target_class(name: str) -> type[Target]:
     """The target class registered under ``name``."""
@@ -133,6 +172,12 @@ def target_class(name: str) -> type[Target]:
 def choose_target(configured: str | None, explicit: str | None = None) -> tuple[Target, str]:
     """Pick the target: the one asked for in the call, else ``$ACI_WIDGETS_TARGET``, else the workspace's
     setting, else auto. Returns it with the reason, which the first progress event shows."""
+    choice = choose(configured, explicit)
+    return choice.target, choice.reason
+
+
+def choose(configured: str | None, explicit: str | None = None) -> TargetChoice:
+    """``choose_target``, also saying whether ``auto`` chose (see ``settle``)."""
     from_env = os.environ.get(TARGET_ENV, "").strip()
     if explicit:
         wanted, why = explicit, "asked for by deployment_target"
@@ -145,13 +190,39 @@ def choose_target(configured: str | None, explicit: str | None = None) -> tuple[
     if wanted == "auto":
         docker_reason = _reason_or_missing("docker")
         if docker_reason is None:
-            return target_class("docker")(), "auto: a Docker engine answered"
-        return target_class("process")(), f"auto: {docker_reason}; using local processes"
+            return TargetChoice(target_class("docker")(), "auto: a Docker engine answered", auto=True)
+        return TargetChoice(target_class("process")(), f"auto: {docker_reason}; using local processes", auto=True)
     cls = target_class(wanted)
     reason = cls.unavailable_reason()
     if reason is not None:
         raise TargetUnavailable(f"Target {wanted!r} ({why}) cannot be used: {reason}")
-    return cls(), why
+    return TargetChoice(cls(), why)
+
+
+def settle(choice: TargetChoice, ws: Workspace, base_image: str | None, report: Reporter,
+           build: bool = True) -> Target:
+    """Emit the operation's first event (``TargetChosen``) and return the target to use.
+
+    When ``auto`` chose a target that cannot build on ``base_image`` here (checked before anything is built, when
+    ``build``), the process target takes over and the first notice says why. A target asked for by name is not
+    checked here: its build fails with ``BaseImageUnavailable``, whose message says what to do.
+    """
+    from . import events
+
+    target, reason, notice = choice.target, choice.reason, None
+    if choice.auto and build and target.name != "process":
+        try:
+            target.check_base_image(ws, base_image, report)
+        except BaseImageUnavailable as exc:
+            notice = (f"The {target.name} target cannot get base image {exc.image}: {exc.reason}. It runs on the "
+                      f"process target instead (auto). To build on {target.name}: {exc.fix}; to "
+                      "choose the process target for good: ws.target = \"process\".")
+            reason = f"auto: the {target.name} target cannot get base image {exc.image}; using local processes"
+            target = target_class("process")()
+    report.emit(events.TargetChosen, target=target.name, reason=reason)
+    if notice:
+        report.notice(notice, "warning")
+    return target
 
 
 def _reason_or_missing(name: str) -> str | None:

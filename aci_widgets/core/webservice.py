@@ -26,7 +26,7 @@ from .image import ContainerImageConfig, Image, _alive, _register_image, build_f
 from .model import Model
 from .names import check_service_name
 from .operation import Operation, Reporter, running
-from .target import ServiceSpec, Target, choose_target, target_class
+from .target import ServiceSpec, Target, choose, settle, target_class
 
 if TYPE_CHECKING:
     from .workspace import Workspace
@@ -458,7 +458,8 @@ def _deploy(workspace: Workspace, name: str, config: AciServiceDeploymentConfigu
     if deployment_target is not None and not isinstance(deployment_target, str):
         raise UserErrorException("deployment_target must be a target name here: 'auto', 'process' or 'docker'.")
     # Fails now, clearly, if the target cannot run here.
-    target, reason = choose_target(workspace.target, explicit=deployment_target)
+    choice = choose(workspace.target, explicit=deployment_target)
+    target = choice.target
 
     previous = workspace.registry.get("services", name=name)
     if previous is not None and not overwrite:
@@ -482,9 +483,15 @@ def _deploy(workspace: Workspace, name: str, config: AciServiceDeploymentConfigu
         "error": None, "detail": None, "owner_pid": os.getpid(),
         "created": (previous or {}).get("created") or now, "updated": now})
 
+    replaced: list[dict[str, Any]] = []
+
     def work(report: Reporter) -> None:
-        report.emit(events.TargetChosen, target=target.name, reason=reason)
         try:
+            # auto gives way to the process target when Docker cannot get the base image (first notice says so).
+            target = settle(choice, workspace, _base_image(image, image_config), report,
+                            build=not (image and image.built_on(choice.target.name)))
+            if target is not choice.target:
+                workspace.registry.update("services", {"name": name}, target=target.name)
             built = _ensure_image(workspace, name, target, report, image, image_config, models, model_paths)
             spec = ServiceSpec(name=name, image=built[1], cpu_cores=float(config.cpu_cores),
                                memory_gb=float(config.memory_gb), auth_keys=keys, port=config.port,
@@ -493,10 +500,15 @@ def _deploy(workspace: Workspace, name: str, config: AciServiceDeploymentConfigu
                 report.notice(f"Replacing the existing service {name!r}.")
                 target_class(old_target)().stop_service(workspace, old_handle)
                 workspace.registry.update("services", {"name": name}, handle=None)
+                replaced.append(old_handle)
             handle = target.start_service(workspace, spec, report)
         except OperationCancelled:
-            # Ctrl-C or Cancel: the target removed what it had started; leave no half-written entry either.
-            workspace.registry.delete("services", name=name)
+            # Ctrl-C or Cancel: the target removed what it had started; leave no half-written entry either. A
+            # service this one was to replace and that still runs keeps its row (else nothing would stop it).
+            if old_handle and not replaced:
+                workspace.registry.upsert("services", previous)
+            else:
+                workspace.registry.delete("services", name=name)
             raise
         except BaseException as exc:
             workspace.registry.update("services", {"name": name}, state="Failed", error=str(exc),
@@ -513,6 +525,10 @@ def _deploy(workspace: Workspace, name: str, config: AciServiceDeploymentConfigu
 
 def _op_key(workspace: Workspace, name: str) -> str:
     return f"{workspace.root}::service::{name}"
+
+
+def _base_image(image: Image | None, image_config: ContainerImageConfig | None) -> str | None:
+    return image._row["spec"].get("base_image") if image is not None else getattr(image_config, "base_image", None)
 
 
 def _ensure_image(workspace: Workspace, name: str, target: Target, report: Reporter, image: Image | None,

@@ -2,13 +2,45 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from docker.errors import APIError, NotFound
+from docker.utils import parse_repository_tag
 
-from ...core.errors import WebserviceException
+from ...core.errors import BaseImageUnavailable, WebserviceException
 from .client import docker_client
 from .containers import SERVICE_LABEL, WORKSPACE_LABEL, remove_quietly
+
+
+def ensure_base_image(base: str, pulling: Callable[[], None] | None = None) -> None:
+    """Make sure the engine has ``base`` (pulling it if needed), before a build would fail on its FROM line with
+    an engine message that says nothing of what to do. Raises ``BaseImageUnavailable``."""
+    client = docker_client()
+    try:
+        client.images.get(base)
+        return
+    except NotFound:
+        pass
+    except APIError as exc:
+        raise _unavailable(base, exc) from exc
+    if pulling is not None:
+        pulling()
+    repository, tag = parse_repository_tag(base)
+    try:
+        client.images.pull(repository, tag=tag or "latest")
+    except APIError as exc:
+        raise _unavailable(base, exc) from exc
+
+
+def _unavailable(base: str, exc: APIError) -> BaseImageUnavailable:
+    reason = str(getattr(exc, "explanation", None) or exc).strip()
+    fix = (f"run `docker pull {base}` (or load it with `docker load`), or name another base image with base_image= "
+           "in ContainerImage.image_configuration(...)")
+    return BaseImageUnavailable(
+        f"The Docker engine cannot get base image {base}: {reason}. Either {fix}; or use the process target: "
+        "`--target process` (aci-widgets, %deploy_aci), deployment_target=\"process\", or ws.target = \"process\".",
+        image=base, reason=reason, fix=fix)
 
 
 def remove_image(ws_name: str, record: dict[str, Any]) -> None:

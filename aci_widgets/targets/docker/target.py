@@ -29,7 +29,7 @@ from .containers import (
 )
 from .dockerfile import DEFAULT_BASE, prepare_context
 from .health import exit_failure, http_ok, wait_for_health
-from .images import remove_image
+from .images import ensure_base_image, remove_image
 from .logstream import LogFollower
 from .pipconf import build_pip_settings
 
@@ -61,6 +61,7 @@ class DockerTarget(Target):
         """Build ``<name>:<version>`` from a fresh context, streaming the engine's output line by line."""
         tag = spec.tag
         with report.step(BUILD, tag):
+            self.check_base_image(ws, spec.base_image, report)
             if spec.python_version and not spec.base_image and not spec.python_version.startswith("3.11"):
                 report.notice(f"The environment asks for Python {spec.python_version}; the image uses the "
                               f"Python 3.11 of {DEFAULT_BASE}. Set a base image to choose another.")
@@ -77,6 +78,11 @@ class DockerTarget(Target):
                 shutil.rmtree(context, ignore_errors=True)
             image = engine.docker_client().images.get(image_id)
             return {"tag": tag, "id": image.id, "size": image.attrs.get("Size"), "dockerfile": dockerfile}
+
+    def check_base_image(self, ws: Workspace, base_image: str | None, report: Reporter) -> None:
+        """The engine has the base image, or pulls it now; else ``BaseImageUnavailable`` says what to do."""
+        base = base_image or DEFAULT_BASE
+        ensure_base_image(base, lambda: report.log(f"Pulling base image {base} (not on this Docker engine yet)."))
 
     def remove_image(self, ws: Workspace, image: dict[str, Any]) -> None:
         remove_image(ws.name, image)
