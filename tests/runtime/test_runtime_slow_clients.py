@@ -41,11 +41,16 @@ def _server_connections(pid: int, port: int) -> list[int]:
     return queues
 
 
+def _serving_pid(ready: dict) -> int:
+    """The process that serves the requests: the (first) worker under a supervisor, else the server itself."""
+    return int(ready.get("worker_pids", [ready["pid"]])[0])
+
+
 def _wait_until_read(server: Any, count: int) -> None:
     """Wait (bounded) until the server has accepted exactly ``count`` connections and read all they sent."""
     give_up = time.monotonic() + WAIT_BOUND
     while True:
-        queues = _server_connections(server.ready["pid"], server.port)
+        queues = _server_connections(_serving_pid(server.ready), server.port)
         if len(queues) == count and not any(queues):
             return
         assert server.proc.poll() is None, server.stderr()
@@ -109,7 +114,7 @@ def test_endless_chunked_body_gets_413_and_memory_stays_bounded(start_server: St
     limit = 2 * MIB
     flood = 32 * MIB  # what the client sends in all, if the server lets it: 16x the limit
     server = start_server(NUMPY_SCORE, "--max-body-bytes", str(limit), model_dir=model_dir)
-    pid = server.ready["pid"]
+    pid = _serving_pid(server.ready)
     assert server.score({"data": [[1, 1, 1]]})[0] == 200  # lazy start-up allocations happen before measuring
     peak_reset = _reset_peak(pid)
     rss_before, peak_before = _status_kib(pid, "VmRSS"), _status_kib(pid, "VmHWM")
