@@ -12,20 +12,26 @@ from typing import TYPE_CHECKING, Any
 
 _WHERE = {
     "AciWebservice": "webservice", "LocalWebservice": "webservice", "Webservice": "webservice",
-    "CondaDependencies": "conda", "ContainerImage": "image", "Image": "image", "Model": "model",
+    "CondaDependencies": "conda_dependencies", "ContainerImage": "image", "Image": "image", "Model": "model",
     "Workspace": "workspace", "AciWidgetsError": "errors", "ImageBuildError": "errors",
     "ModelNotFoundException": "errors", "TargetUnavailable": "errors", "UserErrorException": "errors",
-    "WebserviceException": "errors",
+    "WebserviceException": "errors", "Environment": "environment", "InferenceConfig": "inference_config",
+    "ResourceConfiguration": "resource_configuration",
 }
 
 __all__ = [
-    "AciWebservice", "AciWidgetsError", "CondaDependencies", "ContainerImage", "Image", "ImageBuildError",
+    "VERSION", "AciWebservice", "AciWidgetsError", "CondaDependencies", "ContainerImage", "Environment", "Image",
+    "ImageBuildError", "InferenceConfig", "ResourceConfiguration",
     "LocalWebservice", "Model", "ModelNotFoundException", "TargetUnavailable", "UserErrorException",
     "Webservice", "WebserviceException", "Workspace",
 ]
 
 
 def __getattr__(name: str) -> Any:
+    if name == "VERSION":  # azureml.core.VERSION: notebooks print it first thing
+        from .. import __version__
+
+        return __version__
     if name in _WHERE:
         value = getattr(importlib.import_module(f".{_WHERE[name]}", __name__), name)
         globals()[name] = value
@@ -34,11 +40,12 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_WHERE))
+    return sorted(set(globals()) | set(_WHERE) | {"VERSION"})
 
 
 if TYPE_CHECKING:
-    from .conda import CondaDependencies
+    from .conda_dependencies import CondaDependencies
+    from .environment import Environment
     from .errors import (
         AciWidgetsError,
         ImageBuildError,
@@ -48,6 +55,10 @@ if TYPE_CHECKING:
         WebserviceException,
     )
     from .image import ContainerImage, Image
+    from .inference_config import InferenceConfig
     from .model import Model
+    from .resource_configuration import ResourceConfiguration
     from .webservice import AciWebservice, LocalWebservice, Webservice
     from .workspace import Workspace
+
+    VERSION: str

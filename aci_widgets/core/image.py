@@ -43,6 +43,9 @@ class ContainerImageConfig:
     base_image: str | None = None
     docker_file: str | None = None
     enable_gpu: bool = False
+    source_directory: str | None = None         # InferenceConfig: this whole folder goes into the image
+    entry_script: str | None = None             # the script's path inside source_directory
+    environment: dict[str, Any] | None = None   # InferenceConfig(environment=...): Environment._image_inputs()
 
 
 class Image:
@@ -253,6 +256,10 @@ def _register_image(workspace: Workspace, name: str, models: list[Model],
         "dependencies": {Path(d).name: store.put_tree(d)[0] for d in config.dependencies},
         "base_image": config.base_image,
     }
+    if config.source_directory or config.environment:
+        from .inference_config import stored_inputs
+
+        spec.update(stored_inputs(store, config))
     row = {"state": "Running", "spec": spec, "record": {}, "models": [[m.name, m.version] for m in models],
            "tags": config.tags, "description": config.description, "owner_pid": os.getpid(),
            "created": time.time(), "updated": time.time()}
@@ -305,7 +312,10 @@ def _prepare_context(image: Image, row: dict[str, Any], folder: Path, report: Re
     ws = image.workspace
     spec = row["spec"]
     store = ws.artifacts
+    if spec.get("source"):  # InferenceConfig's source_directory (its entry script comes next, on its own)
+        store.materialize(spec["source"], folder)
     script = folder / spec["execution_script"]
+    script.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(store.path(spec["script"]), script)
     for name, manifest in spec["dependencies"].items():
         store.materialize(manifest, folder if len(manifest) == 1 and name in manifest else folder / name)
@@ -324,7 +334,8 @@ def _prepare_context(image: Image, row: dict[str, Any], folder: Path, report: Re
     return ImageSpec(name=image.name, version=image.version, context_dir=folder,
                      execution_script=spec["execution_script"], requirements=mapped.requirements,
                      python_version=mapped.python_version, base_image=spec["base_image"],
-                     models=[(n, v) for n, v in row["models"]], tags=dict(row["tags"]))
+                     models=[(n, v) for n, v in row["models"]], tags=dict(row["tags"]),
+                     python=(spec.get("environment") or {}).get("python"))
 
 
 def _op_key(workspace: Workspace, name: str, version: int) -> str:

@@ -14,7 +14,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import ModelNotFoundException, UserErrorException
+from .inference_config import InferenceConfig  # noqa: F401 - azureml's path: aci_widgets.core.model.InferenceConfig
 from .names import check_model_name
+from .no_code import Framework
 
 if TYPE_CHECKING:
     from .workspace import Workspace
@@ -44,6 +46,24 @@ class Model:
     properties = property(lambda self: dict(self._row["properties"]))
     description = property(lambda self: self._row["description"])
     size = property(lambda self: self._row["size"])
+    Framework = Framework
+
+    def _details(self) -> dict[str, Any]:
+        """What ``register`` kept beside the row: framework, sample datasets, resource configuration."""
+        row = self.workspace.registry.get("model_details", name=self.name, version=self.version)
+        return row["details"] if row else {}
+
+    model_framework = property(lambda self: self._details().get("model_framework"))
+    model_framework_version = property(lambda self: self._details().get("model_framework_version"))
+    sample_input_dataset = property(lambda self: self._details().get("sample_input_dataset"))
+    sample_output_dataset = property(lambda self: self._details().get("sample_output_dataset"))
+
+    @property
+    def resource_configuration(self) -> Any:
+        from .resource_configuration import ResourceConfiguration
+
+        kept = self._details().get("resource_configuration")
+        return ResourceConfiguration(**kept) if kept else None
 
     @property
     def id(self) -> str:
@@ -66,8 +86,14 @@ class Model:
     @staticmethod
     def register(workspace: Workspace, model_path: str | os.PathLike[str], model_name: str,
                  tags: dict[str, str] | None = None, properties: dict[str, Any] | None = None,
-                 description: str | None = None, **_azure: Any) -> Model:
-        """Store the file or folder at ``model_path`` as the next version of ``model_name``."""
+                 description: str | None = None, datasets: Any = None, model_framework: str | None = None,
+                 model_framework_version: str | None = None, child_paths: Any = None,
+                 sample_input_dataset: Any = None, sample_output_dataset: Any = None,
+                 resource_configuration: Any = None, **_azure: Any) -> Model:
+        """Store the file or folder at ``model_path`` as the next version of ``model_name``.
+
+        ``model_framework`` (``Model.Framework.SCIKITLEARN``...) enables the no-code ``Model.deploy``.
+        """
         check_model_name(model_name)
         path = Path(model_path)
         if not path.exists():
@@ -80,7 +106,23 @@ class Model:
             row = {"manifest": manifest, "size": size, "tags": dict(tags or {}),
                    "properties": dict(properties or {}), "description": description, "created": time.time()}
             version = workspace.registry.insert_versioned("models", model_name, row)
+        details = _details(model_framework, model_framework_version, sample_input_dataset, sample_output_dataset,
+                           resource_configuration)
+        if details:
+            workspace.registry.upsert("model_details", {"name": model_name, "version": version, "details": details})
         return Model(workspace, model_name, version=version)
+
+    @staticmethod
+    def deploy(workspace: Workspace, name: str, models: list[Model], inference_config: Any = None,
+               deployment_config: Any = None, deployment_target: Any = None, overwrite: bool = False,
+               show_output: bool = False) -> Any:
+        """Deploy ``models`` as service ``name``; returns the Webservice (see ``wait_for_deployment``).
+        Without ``inference_config``, a scikit-learn model registered with its ``model_framework`` is deployed
+        with a generated scoring script (no-code deployment)."""
+        from .model_deploy import deploy
+
+        return deploy(workspace, name, models, inference_config, deployment_config, deployment_target, overwrite,
+                      show_output)
 
     @staticmethod
     def list(workspace: Workspace, name: str | None = None, tags: list[Any] | None = None,
@@ -172,6 +214,22 @@ def _match(values: dict[str, Any], wanted: list[Any] | None) -> bool:
         elif item not in values:
             return False
     return True
+
+
+def _details(framework: str | None, framework_version: str | None, sample_input: Any, sample_output: Any,
+             resources: Any) -> dict[str, Any]:
+    def dataset(value: Any) -> Any:  # a Dataset is kept by name and version, anything else as its text
+        if value is None or isinstance(value, (str, int, float, dict, list)):
+            return value
+        return {"name": getattr(value, "name", None), "version": getattr(value, "version", None)} \
+            if hasattr(value, "name") else str(value)
+
+    if resources is not None and not isinstance(resources, dict):
+        resources = {k: getattr(resources, k, None) for k in ("cpu", "memory_in_gb", "gpu")}
+    found = {"model_framework": framework, "model_framework_version": framework_version,
+             "sample_input_dataset": dataset(sample_input), "sample_output_dataset": dataset(sample_output),
+             "resource_configuration": resources}
+    return {k: v for k, v in found.items() if v is not None}
 
 
 def _check_str_dict(value: Any, what: str) -> None:

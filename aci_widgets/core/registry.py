@@ -45,10 +45,18 @@ CREATE TABLE IF NOT EXISTS services (
 CREATE TABLE IF NOT EXISTS versions (
     kind TEXT NOT NULL, name TEXT NOT NULL, high INTEGER NOT NULL,
     PRIMARY KEY (kind, name));
+CREATE TABLE IF NOT EXISTS environments (
+    name TEXT NOT NULL, version INTEGER NOT NULL,
+    definition TEXT NOT NULL, created REAL NOT NULL,
+    PRIMARY KEY (name, version));
+CREATE TABLE IF NOT EXISTS model_details (
+    name TEXT NOT NULL, version INTEGER NOT NULL, details TEXT NOT NULL,
+    PRIMARY KEY (name, version));
 """
 
 _DIGEST = re.compile(r"(?<![0-9a-f])[0-9a-f]{64}(?![0-9a-f])")
-_JSON_COLUMNS = {"manifest", "tags", "properties", "spec", "record", "models", "config", "handle", "keys"}
+_JSON_COLUMNS = {"manifest", "tags", "properties", "spec", "record", "models", "config", "handle", "keys",
+                 "definition", "details"}
 
 
 class Registry:

@@ -495,7 +495,8 @@ def _deploy(workspace: Workspace, name: str, config: AciServiceDeploymentConfigu
             built = _ensure_image(workspace, name, target, report, image, image_config, models, model_paths)
             spec = ServiceSpec(name=name, image=built[1], cpu_cores=float(config.cpu_cores),
                                memory_gb=float(config.memory_gb), auth_keys=keys, port=config.port,
-                               max_body_bytes=int(config.max_request_mb * 1024 * 1024))
+                               max_body_bytes=int(config.max_request_mb * 1024 * 1024),
+                               environment=_environment_variables(built[0]))
             if old_handle:
                 report.notice(f"Replacing the existing service {name!r}.")
                 target_class(old_target)().stop_service(workspace, old_handle)
@@ -525,6 +526,11 @@ def _deploy(workspace: Workspace, name: str, config: AciServiceDeploymentConfigu
 
 def _op_key(workspace: Workspace, name: str) -> str:
     return f"{workspace.root}::service::{name}"
+
+
+def _environment_variables(image: Image) -> dict[str, str]:
+    """An Environment's ``environment_variables``, set in the service's process (InferenceConfig images)."""
+    return dict((image._row["spec"].get("environment") or {}).get("environment_variables") or {})
 
 
 def _base_image(image: Image | None, image_config: ContainerImageConfig | None) -> str | None:

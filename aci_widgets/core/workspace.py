@@ -84,16 +84,63 @@ class Workspace:
         return cls(name, subscription_id, resource_group)
 
     @classmethod
-    def from_config(cls, path: str | os.PathLike[str] | None = None, auth: Any = None,
+    def from_config(cls, path: str | os.PathLike[str] | None = None, auth: Any = None, _logger: Any = None,
                     _file_name: str | None = None) -> Workspace:
-        """Open the workspace named in ``.azureml/config.json`` (searched here and in parent folders)."""
+        """Open the workspace named in a v1 ``config.json`` (``.azureml/``, ``aml_config/`` or the folder itself,
+        here and in parent folders); create it if this machine has none of that name, saying so in one line. The
+        Azure fields (subscription, resource group, location) are kept in its settings for an Azure target."""
         config_file = _find_config(Path(path) if path else Path.cwd(), _file_name)
-        config = json.loads(config_file.read_text())
-        name = config.get("workspace_name")
+        try:
+            config = json.loads(config_file.read_text())
+        except ValueError as exc:
+            raise UserErrorException(f"{config_file} is not valid JSON ({exc}).") from None
+        name = config.get("workspace_name") if isinstance(config, dict) else None
         if not name:
             raise UserErrorException(f"{config_file} has no 'workspace_name'; write it with ws.write_config().")
-        return cls(name, config.get("subscription_id"), config.get("resource_group"),
-                   path=config.get("aci_widgets_path"))
+        azure = {k: config.get(k) for k in ("subscription_id", "resource_group", "location") if config.get(k)}
+        root = Path(config["aci_widgets_path"]) if config.get("aci_widgets_path") else home() / "workspaces" / name
+        if not (root / "workspace.json").is_file():
+            ws = cls.create(name, exist_ok=True, path=root, **azure)
+            print(f"Workspace {name!r} (from {config_file}) did not exist on this machine: created it at {root}.")
+            return ws
+        ws = cls(name, path=root)
+        missing = {k: v for k, v in azure.items() if not ws._settings.get(k)}
+        if missing:  # keep what Azure would need later, without overwriting what the workspace already has
+            ws._save_settings({**ws._settings, **missing})
+            ws.subscription_id = ws._settings.get("subscription_id")
+            ws.resource_group = ws._settings.get("resource_group")
+            ws.location = ws._settings.get("location")
+        return ws
+
+    def _save_settings(self, settings: dict[str, Any]) -> None:
+        self._settings = settings
+        settings_file = self.root / "workspace.json"
+        tmp = settings_file.with_suffix(".tmp")
+        tmp.write_text(json.dumps(settings, indent=2))
+        os.replace(tmp, settings_file)
+
+    # --- azureml's dictionaries of what the workspace holds -------------------------------------------------
+
+    @property
+    def models(self) -> dict[str, Any]:
+        """Model name -> its latest version, as ``ws.models`` in azureml."""
+        from .model import Model
+
+        return {m.name: m for m in Model.list(self, latest=True)}
+
+    @property
+    def webservices(self) -> dict[str, Any]:
+        """Service name -> Webservice."""
+        from .webservice import Webservice
+
+        return {s.name: s for s in Webservice.list(self)}
+
+    @property
+    def environments(self) -> dict[str, Any]:
+        """Environment name -> its latest registered version, curated ``AzureML-...`` ones included."""
+        from .environment import Environment
+
+        return Environment.list(self)
 
     def write_config(self, path: str | os.PathLike[str] | None = None, file_name: str | None = None) -> Path:
         """Write ``<path>/.azureml/config.json`` so that ``Workspace.from_config()`` finds this workspace."""

@@ -27,9 +27,11 @@ class ScoreScriptError(Exception):
 def set_model_dir(model_dir: str | None) -> None:
     """Point azureml's and our own variable at the models, as Azure ML does before it imports score.py."""
     if model_dir:
+        from .model_dir import azureml_model_dir
+
         path = os.path.abspath(model_dir)
-        for name in MODEL_DIR_ENV_VARS:
-            os.environ[name] = path
+        os.environ["ACI_WIDGETS_MODEL_DIR"] = path  # always the azureml-models folder
+        os.environ["AZUREML_MODEL_DIR"] = azureml_model_dir(path)  # as Azure sets it: one model's folder, or that
 
 
 def load_score(path: str) -> ModuleType:

@@ -56,6 +56,17 @@ def _inventory(root: str) -> str:
     return ", ".join(models) or "none"
 
 
+def azureml_model_dir(root: str) -> str:
+    """``AZUREML_MODEL_DIR`` as Azure ML sets it: with one model, ``<root>/<name>/<version>``; with several (or
+    none), ``root`` itself (the ``azureml-models`` folder)."""
+    found = [(name, version) for name in (sorted(os.listdir(root)) if os.path.isdir(root) else [])
+             for version in _versions(os.path.join(root, name))]
+    if len(found) == 1:
+        name, version = found[0]
+        return os.path.join(root, name, str(version))
+    return root
+
+
 def get_model_path(model_name: str, version: int | None = None, root: str | None = None) -> str:
     """Path of a deployed model: its only file, or its version directory when it holds several files.
 
@@ -63,6 +74,10 @@ def get_model_path(model_name: str, version: int | None = None, root: str | None
     samples): then the latest version (or ``version``) of every model is searched for a file of that name.
     """
     base = _root(root)
+    parent, leaf = os.path.split(os.path.normpath(base))
+    if leaf.isdigit() and os.path.basename(parent) == model_name and version in (None, int(leaf)):
+        files = _files(base)  # base is that model's own version folder (Azure's one-model AZUREML_MODEL_DIR)
+        return files[0] if len(files) == 1 else base
     model_dir = os.path.join(base, model_name)
     if os.path.isdir(model_dir):
         versions = _versions(model_dir)

@@ -37,7 +37,11 @@ class ProcessTarget(Target):
         with report.step(events.BUILD, f"{spec.tag} on the process target"):
             if spec.base_image:
                 report.notice(f"base_image {spec.base_image!r} is used by the Docker target only.", "warning")
-            env, key = ensure_env(spec.requirements, report)
+            if spec.python:  # user-managed dependencies: that Python as it is, nothing installed
+                env, key = Path(spec.python), f"user-managed {spec.python}"
+                report.notice(f"Using {spec.python} and its own packages (user_managed_dependencies=True).")
+            else:
+                env, key = ensure_env(spec.requirements, report)
             report.check_cancelled()
             image_dir = ws.root / "process" / "images" / spec.name / str(spec.version)
             staging = image_dir.with_name(f"{spec.version}.staging")
@@ -51,7 +55,7 @@ class ProcessTarget(Target):
             os.replace(staging, image_dir)
             report.log(f"Image {spec.tag}: environment {key}, files in {image_dir}")
         return {"env": str(env), "env_key": key, "image_dir": str(image_dir), "script": spec.execution_script,
-                "requirements": spec.requirements}
+                "requirements": spec.requirements, **({"python": spec.python} if spec.python else {})}
 
     def remove_image(self, ws: Workspace, image: dict[str, Any]) -> None:
         shutil.rmtree(image.get("image_dir", ""), ignore_errors=True)
@@ -69,10 +73,10 @@ class ProcessTarget(Target):
             report.notice(f"cpu_cores={spec.cpu_cores:g} runs {workers} worker process(es); cpu_cores and memory_gb "
                           "are enforced as limits on the Docker target only.")
         launch = {
-            "python": str(env_python(Path(image["env"]))),
+            "python": image.get("python") or str(env_python(Path(image["env"]))),
             "app_dir": str(app_dir), "script": image["script"], "name": spec.name,
             "max_body_bytes": spec.max_body_bytes, "keys": list(spec.auth_keys or ()),
-            "environment": dict(spec.environment), "workers": workers,
+            "environment": dict(spec.environment), "workers": workers, "user_managed": bool(image.get("python")),
         }
         return self._launch(service_dir, launch, spec.port or 0, report)
 
@@ -92,8 +96,9 @@ class ProcessTarget(Target):
         with report.step(events.START, f"scoring server for {launch['name']!r} on 127.0.0.1"), \
                 open(log_path, "ab") as log:
             # A fork of the environment's warm process when possible (it announces why not), else a fresh one.
-            proc: subprocess.Popen[bytes] | prewarm.ForkedServer | None = prewarm.start(
-                command, app_dir, env, launch["environment"], log_path, report)
+            # Not for a user-managed Python: its pre-warmed process would live in the user's own interpreter prefix.
+            proc: subprocess.Popen[bytes] | prewarm.ForkedServer | None = None if launch.get("user_managed") \
+                else prewarm.start(command, app_dir, env, launch["environment"], log_path, report)
             if proc is None:
                 proc = subprocess.Popen(command, cwd=app_dir, env=env, stdin=subprocess.DEVNULL, stdout=log,
                                         stderr=subprocess.STDOUT, start_new_session=True)
