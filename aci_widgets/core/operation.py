@@ -23,6 +23,8 @@ class Reporter:
 
     def __init__(self, operation: Operation) -> None:
         self._op = operation
+        # Set by the work that owns a service: records a server's handle the moment it exists.
+        self.on_started: Callable[[dict[str, Any]], None] | None = None
 
     @property
     def operation(self) -> Operation:
@@ -51,6 +53,14 @@ class Reporter:
 
     def notice(self, message: str, level: str = "info") -> None:
         self.emit(Notice, message=message, level=level)
+
+    def started(self, handle: dict[str, Any]) -> None:
+        """Targets call this with the handle (pid or container id, start token, port if known) right after the
+        server exists and before waiting for it to answer, so that whatever interrupts the deployment, something
+        can find and stop it. Raises ``OperationCancelled`` if the deployment no longer owns the service: the
+        target then stops what it started, as on any failure."""
+        if self.on_started is not None:
+            self.on_started(handle)
 
     @property
     def cancelled(self) -> bool:
@@ -88,6 +98,7 @@ class Operation:
         self._events: list[Event] = []
         self._cond = threading.Condition()
         self._cancel = threading.Event()
+        self.cancel_reason: str | None = None  # why, when not the user (e.g. a timeout): the work records it
         self._done = False
         self._settled = False  # done, and every subscriber has seen the last event
         self._result: Any = None
@@ -210,8 +221,11 @@ class Operation:
     def error(self) -> BaseException | None:
         return self._error
 
-    def cancel(self) -> None:
-        """Ask the work to stop at its next check; the target undoes what it had begun."""
+    def cancel(self, reason: str | None = None) -> None:
+        """Ask the work to stop at its next check; the target undoes what it had begun. A ``reason`` (a timeout)
+        tells the work to record a failure rather than forget what it was making."""
+        if reason is not None and not self._cancel.is_set():
+            self.cancel_reason = reason
         self._cancel.set()
 
     def __repr__(self) -> str:

@@ -12,6 +12,7 @@ import http.client
 import json
 import os
 import secrets
+import select
 import threading
 import time
 from dataclasses import dataclass, field
@@ -19,6 +20,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
+
+import filelock
 
 from . import events
 from .errors import OperationCancelled, UserErrorException, WebserviceException
@@ -221,7 +224,12 @@ class Webservice:
             if show_output:
                 events.present(self._operation)
             if not self._operation.wait(timeout):
-                raise WebserviceException(f"Service {self.name!r} is still deploying after {timeout} s.")
+                # As in azureml, a deployment that overruns its wait ends Failed; here its server is stopped too.
+                reason = (f"The deployment did not become Healthy within {timeout:g} s (timeout_sec); it was "
+                          "stopped. Look at init() in score.py, or deploy again with a longer timeout_sec.")
+                self._operation.cancel(reason)
+                self._operation.wait()
+                raise WebserviceException(f"Service {self.name!r}: {reason}")
         deadline = time.monotonic() + timeout
         state, error, detail = self._status()
         while state == "Transitioning":  # deployed by another process: follow it through the registry
@@ -237,8 +245,12 @@ class Webservice:
 
     # --- use -----------------------------------------------------------------------------------------------
 
-    def run(self, input_data: str | bytes | Any) -> Any:
-        """POST ``input_data`` to the scoring URI; returns the decoded JSON answer (or the text)."""
+    def run(self, input_data: str | bytes | Any, *, timeout: float = 60.0) -> Any:
+        """POST ``input_data`` to the scoring URI; returns the decoded JSON answer (or the text).
+
+        At most once: the request is sent again only if it surely did not leave (the connection failed first).
+        ``timeout`` (seconds) bounds the wait for the answer; after it the error says the request may have run.
+        """
         uri = self.scoring_uri
         if not uri:
             state, error, _ = self._status()
@@ -253,7 +265,7 @@ class Webservice:
         keys = self._row.get("keys")
         if keys:
             headers["Authorization"] = f"Bearer {keys[0]}"
-        status, reason, payload = self._post(uri, body, headers)
+        status, reason, payload = self._post(uri, body, headers, timeout)
         text = payload.decode("utf-8", errors="replace")
         if status != 200:
             raise WebserviceException(f"Received bad response from service {self.name!r}: {status} {reason}\n{text}")
@@ -262,25 +274,69 @@ class Webservice:
         except ValueError:
             return text
 
-    def _post(self, uri: str, body: bytes, headers: dict[str, str]) -> tuple[int, str, bytes]:
+    def _post(self, uri: str, body: bytes, headers: dict[str, str], timeout: float) -> tuple[int, str, bytes]:
         parts = urlsplit(uri)
         with self._conn_lock:
-            for attempt in (1, 2):  # a kept-alive connection may have been closed by the server: retry once
-                if self._conn is None or (self._conn.host, self._conn.port) != (parts.hostname, parts.port):
-                    self._conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
+            for attempt in (1, 2):
+                conn = self._connection(parts.hostname or "127.0.0.1", parts.port or 80, timeout)
                 try:
-                    self._conn.request("POST", parts.path or "/", body, headers)
-                    response = self._conn.getresponse()
+                    if conn.sock is None:
+                        conn.connect()
+                except OSError as exc:  # refused or unreachable: nothing was sent, one more try is safe
+                    self._drop_connection()
+                    if attempt == 1:
+                        time.sleep(0.2)
+                        continue
+                    raise self._unreachable(uri, exc) from None
+                try:
+                    conn.request("POST", parts.path or "/", body, headers)
+                except OSError as exc:
+                    # The send failed: on a kept-alive connection the server had closed it before reading any of
+                    # this request (it answers every request it reads), so sending it again cannot run it twice.
+                    self._drop_connection()
+                    if attempt == 1:
+                        continue
+                    raise self._unreachable(uri, exc) from None
+                try:
+                    response = conn.getresponse()
                     return response.status, response.reason, response.read()
-                except (ConnectionError, http.client.HTTPException, OSError) as exc:
-                    self._conn.close()
-                    self._conn = None
-                    if attempt == 2:
-                        state, error, _ = self._status()
-                        raise WebserviceException(
-                            f"Service {self.name!r} did not answer at {uri} ({exc}); its state is {state}. "
-                            f"{error} See service.get_logs().".strip()) from None
+                except TimeoutError:
+                    self._drop_connection()
+                    raise WebserviceException(
+                        f"Service {self.name!r} sent no answer within {timeout:g} s. The request was not sent again: "
+                        "it may have run (or still be running) on the service. Pass a larger run(..., timeout=...) "
+                        "if run() is slow.") from None
+                except (OSError, http.client.HTTPException) as exc:
+                    self._drop_connection()
+                    state, error, _ = self._status()
+                    raise WebserviceException(
+                        f"Service {self.name!r} closed the connection without an answer ({exc}); its state is "
+                        f"{state}. The request was not sent again: it may have run on the service. "
+                        f"{error} See service.get_logs().".strip()) from None
         raise AssertionError("unreachable")
+
+    def _connection(self, host: str, port: int, timeout: float) -> http.client.HTTPConnection:
+        """The kept-alive connection, unless the server has closed it meanwhile (then a new one)."""
+        conn = self._conn
+        if conn is not None and ((conn.host, conn.port) != (host, port) or _closed_by_peer(conn)):
+            self._drop_connection()
+            conn = None
+        if conn is None:
+            conn = self._conn = http.client.HTTPConnection(host, port, timeout=timeout)
+        conn.timeout = timeout
+        if conn.sock is not None:
+            conn.sock.settimeout(timeout)
+        return conn
+
+    def _drop_connection(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def _unreachable(self, uri: str, exc: BaseException) -> WebserviceException:
+        state, error, _ = self._status()
+        return WebserviceException(f"Service {self.name!r} did not answer at {uri} ({exc}); its state is {state}. "
+                                   f"{error} See service.get_logs().".strip())
 
     def get_logs(self, num_lines: int = 5000) -> str:
         """The service's own output (the scoring server's log); for a failed deployment, why it failed."""
@@ -296,6 +352,33 @@ class Webservice:
             raise WebserviceException(f"Service {self.name!r} has no keys: deploy it with auth_enabled=True "
                                       "in AciWebservice.deploy_configuration(...).")
         return keys[0], keys[1]
+
+    def regen_key(self, key: str, set_key: str | None = None) -> None:
+        """As in azureml: give the ``"Primary"`` or ``"Secondary"`` key a new random value (or ``set_key``).
+
+        The server is restarted with the new keys on the same port before this returns: from then on the old key
+        gets 401.
+        """
+        if key not in ("Primary", "Secondary"):
+            raise UserErrorException(f"key must be 'Primary' or 'Secondary', got {key!r}.")
+        if set_key is not None and not (isinstance(set_key, str) and set_key.strip() and "," not in set_key
+                                        and set_key.isprintable()):
+            raise UserErrorException("set_key must be a non-empty printable string without commas.")
+        self._refresh()
+        keys = list(self.get_keys())
+        keys[0 if key == "Primary" else 1] = set_key or secrets.token_urlsafe(24)
+        image = self.image
+        if image is None:
+            raise WebserviceException(f"Service {self.name!r} has no image to restart with; deploy it again.")
+        config = dict(self._row["config"])
+        port = (self._row.get("handle") or {}).get("port")
+        if config.get("port") is None and port:
+            config["port"] = int(port)  # the scoring URI stays the same
+        replacement = _deploy(self.workspace, self.name, _config_from_dict(config), True, image=image,
+                              tags=self.tags, description=self.description, auth_keys=(keys[0], keys[1]))
+        self._operation = replacement._operation
+        self.wait_for_deployment()
+        self._refresh()
 
     def update(self, image: Image | None = None, tags: dict[str, str] | None = None,
                properties: dict[str, str] | None = None, description: str | None = None,
@@ -342,9 +425,17 @@ class Webservice:
         ws, name = self.workspace, self.name
 
         def work(report: Reporter) -> None:
+            with service_lock(ws, name, report):
+                reload_locked(report)
+
+        def reload_locked(report: Reporter) -> None:
             ws.registry.update("services", {"name": name}, state="Transitioning", owner_pid=os.getpid())
+            report.on_started = lambda new: _record_started(ws, name, new)
+            current = (ws.registry.get("services", name=name) or {}).get("handle")
+            if not current:
+                raise WebserviceException(f"Service {name!r} was deleted or stopped; deploy it again instead.")
             try:
-                new_handle = target.reload_service(ws, handle, {script: Path(source)}, report)
+                new_handle = target.reload_service(ws, current, {script: Path(source)}, report)
             except BaseException as exc:
                 ws.registry.update("services", {"name": name}, state="Failed", handle=None,
                                    error=str(exc), detail=getattr(exc, "detail", ""))
@@ -362,11 +453,17 @@ class Webservice:
         if self._operation is not None and not self._operation.done():
             self._operation.cancel()
             self._operation.wait()
-        self._refresh()
-        handle = self._row.get("handle")
-        if handle:
-            target_class(self._row["target"])().stop_service(self.workspace, handle)
-        self.workspace.registry.delete("services", name=self.name)
+        # Under the service's lock, the row names exactly what runs. If another process holds it (deploying, maybe
+        # stuck in init()), take the row away at once: its deployment finds it gone and stops its own server.
+        lock = service_lock(self.workspace, self.name)
+        locked = lock.acquire(timeout=0.5)
+        try:
+            row = self.workspace.registry.pop("services", name=self.name)
+            if row and row.get("handle"):
+                target_class(row["target"])().stop_service(self.workspace, row["handle"])
+        finally:
+            if locked:
+                lock.release()
         if self._conn is not None:
             self._conn.close()
 
@@ -441,7 +538,7 @@ def _deploy(workspace: Workspace, name: str, config: AciServiceDeploymentConfigu
             *, image_config: ContainerImageConfig | None = None, model_paths: list[str] | None = None,
             models: list[Model] | None = None, image: Image | None = None,
             tags: dict[str, str] | None = None, description: str | None = None,
-            deployment_target: Any = None) -> Webservice:
+            deployment_target: Any = None, auth_keys: tuple[str, str] | None = None) -> Webservice:
     check_service_name(name)
     config = config or AciWebservice.deploy_configuration()
     if not isinstance(config, AciServiceDeploymentConfiguration):
@@ -459,33 +556,34 @@ def _deploy(workspace: Workspace, name: str, config: AciServiceDeploymentConfigu
         raise UserErrorException("deployment_target must be a target name here: 'auto', 'process' or 'docker'.")
     # Fails now, clearly, if the target cannot run here.
     choice = choose(workspace.target, explicit=deployment_target)
-    target = choice.target
 
     previous = workspace.registry.get("services", name=name)
-    if previous is not None and not overwrite:
-        prev_state = Webservice(workspace, name)._status()[0]
-        if prev_state in ("Healthy", "Unhealthy", "Transitioning"):
-            raise WebserviceException(
-                f"Service {name!r} already exists (state {prev_state}). Pass overwrite=True to replace it, "
-                "or choose another name.")
-    old_handle = (previous or {}).get("handle")
-    old_target = (previous or {}).get("target")
+    if previous is not None and not overwrite:  # at once when it is clear; checked again under the lock
+        _refuse_existing(workspace, previous, Webservice(workspace, name)._status()[0])
 
-    keys = (secrets.token_urlsafe(24), secrets.token_urlsafe(24)) if config.auth_enabled else None
+    keys = auth_keys or ((secrets.token_urlsafe(24), secrets.token_urlsafe(24)) if config.auth_enabled else None)
     config_dict = {k: getattr(config, k) for k in config.__dataclass_fields__} | {"compute_type": config.compute_type}
-    now = time.time()
-    workspace.registry.upsert("services", {
-        "name": name, "state": "Transitioning", "target": target.name,
-        "image_name": image.name if image else None, "image_version": image.version if image else None,
-        "config": config_dict, "handle": None, "keys": list(keys) if keys else None,
-        "tags": dict(tags if tags is not None else config.tags),
-        "description": description if description is not None else config.description,
-        "error": None, "detail": None, "owner_pid": os.getpid(),
-        "created": (previous or {}).get("created") or now, "updated": now})
-
+    registered = threading.Event()
     replaced: list[dict[str, Any]] = []
 
     def work(report: Reporter) -> None:
+        # Under the service's lock (see serialized): the row read here is no other live deployment's.
+        previous = workspace.registry.get("services", name=name)
+        if previous is not None and not overwrite:
+            _refuse_existing(workspace, previous, _settled_state(workspace, previous))
+        old_handle = (previous or {}).get("handle")
+        old_target = (previous or {}).get("target")
+        now = time.time()
+        workspace.registry.upsert("services", {
+            "name": name, "state": "Transitioning", "target": choice.target.name,
+            "image_name": image.name if image else None, "image_version": image.version if image else None,
+            "config": config_dict, "handle": None, "keys": list(keys) if keys else None,
+            "tags": dict(tags if tags is not None else config.tags),
+            "description": description if description is not None else config.description,
+            "error": None, "detail": None, "owner_pid": os.getpid(),
+            "created": (previous or {}).get("created") or now, "updated": now})
+        registered.set()
+        report.on_started = lambda handle: _record_started(workspace, name, handle)
         try:
             # auto gives way to the process target when Docker cannot get the base image (first notice says so).
             target = settle(choice, workspace, _base_image(image, image_config), report,
@@ -508,6 +606,9 @@ def _deploy(workspace: Workspace, name: str, config: AciServiceDeploymentConfigu
             # service this one was to replace and that still runs keeps its row (else nothing would stop it).
             if old_handle and not replaced:
                 workspace.registry.upsert("services", previous)
+            elif report.operation.cancel_reason:  # wait_for_deployment(timeout_sec) ran out: Failed, as in azureml
+                workspace.registry.update_if("services", {"name": name}, _ours(), state="Failed", handle=None,
+                                             error=report.operation.cancel_reason, detail="")
             else:
                 workspace.registry.delete("services", name=name)
             raise
@@ -515,13 +616,138 @@ def _deploy(workspace: Workspace, name: str, config: AciServiceDeploymentConfigu
             workspace.registry.update("services", {"name": name}, state="Failed", error=str(exc),
                                       detail=getattr(exc, "detail", "") or "")
             raise
-        workspace.registry.update("services", {"name": name}, state="Healthy", handle=handle,
-                                  image_name=built[0].name, image_version=built[0].version)
+        if not workspace.registry.update_if("services", {"name": name}, _ours(), state="Healthy", handle=handle,
+                                            image_name=built[0].name, image_version=built[0].version):
+            target.stop_service(workspace, handle)
+            raise WebserviceException(f"Service {name!r} was deleted while it was deploying; its server was stopped.")
 
+    def serialized(report: Reporter) -> None:
+        with service_lock(workspace, name, report):
+            work(report)
+
+    operation = Operation(f"service {name}", serialized, final_state=lambda _: "Healthy",
+                          key=_op_key(workspace, name)).start()
+    # A second deployment of the name waits here until the first has ended, then goes on (or is refused).
+    try:
+        while not registered.wait(0.1):
+            if operation.done():
+                operation.result()
+    except KeyboardInterrupt:
+        operation.cancel()
+        operation.wait()
+        raise
     service = Webservice(workspace, name)
-    service._operation = Operation(f"service {name}", work, final_state=lambda _: "Healthy",
-                                   key=_op_key(workspace, name)).start()
+    service._operation = operation
     return service
+
+
+
+
+def _refuse_existing(workspace: Workspace, row: dict[str, Any], state: str) -> None:
+    """Refuse to replace a live service without overwrite=True, naming the deployment that holds the name."""
+    name = row["name"]
+    if state == "Transitioning":
+        raise WebserviceException(
+            f"Service {name!r} is being deployed by process {row.get('owner_pid')} (started "
+            f"{datetime.fromtimestamp(row['updated']).strftime('%H:%M:%S')}). Wait for it and pass overwrite=True "
+            "to replace it, or choose another name.")
+    if state in ("Healthy", "Unhealthy"):
+        raise WebserviceException(
+            f"Service {name!r} already exists (state {state}, deployed by process {row.get('owner_pid')}, "
+            f"scoring URI {(row.get('handle') or {}).get('scoring_uri')}). Pass overwrite=True to replace it, or "
+            "choose another name.")
+
+
+def _settled_state(workspace: Workspace, row: dict[str, Any]) -> str:
+    """The state of a row read under the service's lock: Transitioning there means its deployer died."""
+    if row["state"] in ("Failed", "Transitioning") or not row.get("handle"):
+        return "Failed"
+    return target_class(row["target"])().status(workspace, row["handle"]).state
+
+
+def _record_started(workspace: Workspace, name: str, handle: dict[str, Any]) -> None:
+    """Called by the target as soon as the server exists, before it answers: nothing runs untracked."""
+    if not workspace.registry.update_if("services", {"name": name}, _ours(), handle=handle):
+        raise OperationCancelled(f"Service {name!r} was deleted while it was deploying; its server was stopped.")
+
+
+class service_lock:  # noqa: N801 - used as a context manager, like a function
+    """The lock that serializes deployments (and deletes, reloads) of one service name across processes.
+
+    A file lock (``flock``) per name under the workspace: held for the whole deployment and dropped on every
+    path; the OS drops it when its process dies, even by SIGKILL. Waiting honours the operation's cancellation.
+    """
+
+    def __init__(self, workspace: Workspace, name: str, report: Reporter | None = None) -> None:
+        folder = workspace.root / "locks"
+        folder.mkdir(mode=0o700, exist_ok=True)
+        self.lock = filelock.FileLock(folder / f"service-{name}.lock", mode=0o600)
+        self.name, self.report, self.workspace = name, report, workspace
+
+    def acquire(self, timeout: float | None = None) -> bool:
+        """Take the lock, waiting at most ``timeout`` seconds (None: as long as needed); False if not taken."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        told = False
+        while True:
+            try:
+                self.lock.acquire(timeout=0.1 if deadline is None else max(0.0, min(0.1, deadline - time.monotonic())))
+                return True
+            except filelock.Timeout:
+                if deadline is not None and time.monotonic() >= deadline:
+                    return False
+                if self.report is not None:
+                    self.report.check_cancelled()
+                    if not told:
+                        row = self.workspace.registry.get("services", name=self.name) or {}
+                        self.report.notice(f"Waiting for the deployment of {self.name!r} by process "
+                                           f"{row.get('owner_pid')} to end.")
+                        told = True
+
+    def release(self) -> None:
+        self.lock.release()
+
+    def __enter__(self) -> service_lock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+def reap_interrupted(workspace: Workspace) -> None:
+    """Stop the servers of deployments whose process died (kill -9) and mark them Failed: run when a workspace is
+    opened. A deployment in progress holds its service's lock, so a row found Transitioning under it is orphaned."""
+    for row in workspace.registry.select("services", state="Transitioning"):
+        lock = service_lock(workspace, row["name"])
+        if not lock.acquire(timeout=0):
+            continue
+        try:
+            row = workspace.registry.get("services", name=row["name"])
+            if row is None or row["state"] != "Transitioning":
+                continue
+            if row.get("handle"):
+                target_class(row["target"])().stop_service(workspace, row["handle"])
+            workspace.registry.update("services", {"name": row["name"]}, state="Failed", handle=None,
+                                      error="The deployment was interrupted (its process ended); its server was "
+                                            "stopped. Deploy again.", detail="")
+        finally:
+            lock.release()
+
+
+def _closed_by_peer(conn: http.client.HTTPConnection) -> bool:
+    """True if the server has closed a kept-alive connection (it is readable: EOF), as urllib3 checks."""
+    if conn.sock is None:
+        return False
+    try:
+        readable, _, _ = select.select([conn.sock], [], [], 0)
+    except (OSError, ValueError):
+        return True
+    return bool(readable)
+
+
+def _ours() -> dict[str, Any]:
+    """What the row holds while it still belongs to this process's deployment (compare-and-set guard)."""
+    return {"owner_pid": os.getpid(), "state": "Transitioning"}
 
 
 def _op_key(workspace: Workspace, name: str) -> str:

@@ -52,6 +52,10 @@ class Workspace:
         self.location = self._settings.get("location")
         self.registry = Registry(self.root / "registry.db")
         self.artifacts = ArtifactStore(self.root / "artifacts")
+        if self.registry.select("services", state="Transitioning"):  # a deployment whose process was killed?
+            from .webservice import reap_interrupted
+
+            reap_interrupted(self)
 
     # --- azureml's constructors --------------------------------------------------------------------------
 

@@ -94,7 +94,7 @@ class ProcessTarget(Target):
         if launch["keys"]:
             env["ACI_WIDGETS_AUTH_KEYS"] = ",".join(launch["keys"])
         with report.step(events.START, f"scoring server for {launch['name']!r} on 127.0.0.1"), \
-                open(log_path, "ab") as log:
+                open(log_path, "ab", opener=_private) as log:
             # A fork of the environment's warm process when possible (it announces why not), else a fresh one.
             # Not for a user-managed Python: its pre-warmed process would live in the user's own interpreter prefix.
             proc: subprocess.Popen[bytes] | prewarm.ForkedServer | None = None if launch.get("user_managed") \
@@ -106,6 +106,7 @@ class ProcessTarget(Target):
         handle = {"pid": proc.pid, "ticks": ticks, "service_dir": str(service_dir), "log": str(log_path),
                   "launch": launch}
         try:
+            report.started({**handle, "port": port or None})  # recorded before it answers: never untracked
             with report.step(events.HEALTH, "init() runs, then the server answers"):
                 ready = _wait_ready(proc, ready_path, LogFollower(log_path), report)
         except BaseException:
@@ -183,6 +184,11 @@ def _copy_runtime(dest: Path) -> None:
     shutil.copyfile(source / "__init__.py", dest / "__init__.py")
     for package in ("core", "runtime"):
         shutil.copytree(source / package, dest / package, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+
+
+def _private(path: str, flags: int) -> int:
+    """Open a service log readable by its owner only (it may hold what run() prints)."""
+    return os.open(path, flags, 0o600)
 
 
 def _link_or_copy(src: str, dst: str) -> None:
