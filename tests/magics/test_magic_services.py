@@ -36,7 +36,7 @@ def test_logs_show_the_servers_output_and_tail_cuts_it(ip, dot):
     assert "ready on" in repr(logs)
     assert "<pre" in logs._repr_html_()
     last = ip.run_line_magic("aci_logs", "dot-svc --tail 1")
-    assert len(repr(last).splitlines()) == 1
+    assert repr(last).splitlines() == repr(logs).splitlines()[-1:]  # the log's last line, alone
     with pytest.raises(UsageError, match="--tail must be at least 1"):
         ip.run_line_magic("aci_logs", "dot-svc --tail 0")
 
@@ -79,7 +79,10 @@ def test_predict_widgets_mode_returns_a_gallery_widget(ip, mnist_numpy_model):
     ip.run_line_magic("config", "DeployMagics.ui = 'widgets'")
     gallery = ip.run_line_magic("aci_predict", "mnist-svc2 --n 5 --seed 1")
     assert isinstance(gallery, PredictionGallery)
-    assert len(gallery.last.labels) == 5
+    last = gallery.last
+    assert len(last.images) == len(last.labels) == len(last.predictions) == 5
+    assert set(last.predictions.tolist()) <= set(range(10)) and set(last.labels.tolist()) <= set(range(10))
+    assert last.summary().startswith(f"{int((last.predictions == last.labels).sum())}/5 correct")
     assert bytes(gallery.image.value).startswith(b"\x89PNG")
     assert gallery.last.summary() in gallery.summary.value
 
