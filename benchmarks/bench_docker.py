@@ -45,7 +45,7 @@ VARIANT = "{variant}"
 
 def init():
     global W
-    W = np.load(os.path.join(os.environ["AZUREML_MODEL_DIR"], "linear", "1", "w.npy"))
+    W = np.load(os.path.join(os.environ["AZUREML_MODEL_DIR"], "w.npy"))  # one model: its own folder
 
 
 def run(raw_data):

@@ -37,7 +37,7 @@ W = None
 
 def init():
     global W
-    W = np.load(os.path.join(os.environ["AZUREML_MODEL_DIR"], "linear", "1", "weights.npy"))
+    W = np.load(os.path.join(os.environ["AZUREML_MODEL_DIR"], "weights.npy"))  # one model: its own folder
 
 
 def run(raw_data):

@@ -21,7 +21,7 @@ from runtime_harness import NUMPY_SCORE, REPO, WEIGHTS, Server, StartServer, lau
 LOAD_WEIGHTS = """\
 def init():
     global W
-    W = np.load(os.path.join(os.environ["AZUREML_MODEL_DIR"], "linear", "1", "weights.npy"))
+    W = np.load(os.path.join(os.environ["AZUREML_MODEL_DIR"], "weights.npy"))  # one model: its own folder
 """
 
 # score.py for the numpy model of NUMPY_SCORE (y = x @ W), declared with inference-schema. It counts calls of

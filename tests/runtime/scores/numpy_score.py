@@ -1,4 +1,5 @@
-"""A tiny numpy model, y = x @ W, with W loaded by init() from $AZUREML_MODEL_DIR/linear/1/weights.npy.
+"""A tiny numpy model, y = x @ W, with W loaded by init() from $AZUREML_MODEL_DIR/weights.npy
+(one model: AZUREML_MODEL_DIR is linear/1, as on Azure).
 
 Special inputs exercise the server's answers: {"raise": msg}, {"bytes": text}, {"ndarray": [...]}, {"echo": x},
 {"env": name} (reads an environment variable), {"hold": path, "marker": path} (writes
@@ -16,7 +17,7 @@ W = None
 
 def init():
     global W
-    W = np.load(os.path.join(os.environ["AZUREML_MODEL_DIR"], "linear", "1", "weights.npy"))
+    W = np.load(os.path.join(os.environ["AZUREML_MODEL_DIR"], "weights.npy"))  # one model: its own folder
 
 
 def run(raw_data):

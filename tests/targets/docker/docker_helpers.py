@@ -36,7 +36,7 @@ def init():
     if mode == "slow-init":
         print("sleeping in init", flush=True)
         time.sleep(120)
-    W = np.load(os.path.join(os.environ["AZUREML_MODEL_DIR"], "weights", "1", "w.npy"))
+    W = np.load(os.path.join(os.environ["AZUREML_MODEL_DIR"], "w.npy"))  # one model: its own folder
     print("init done", W.shape, flush=True)
 
 
