@@ -31,7 +31,7 @@ def load_ipython_extension(ipython: Any) -> None:
     presenter = PanelPresenter(events.print_events, settings.use_widgets)
     previous = events.set_presenter(presenter)
     presenter.fallback = previous
-    uninstall_formatters = install_formatters(ipython)
+    uninstall_formatters = install_formatters(ipython, settings.use_widgets)
     setattr(ipython, _STATE_KEY, {"magics": magics, "previous_presenter": previous, "presenter": presenter,
                                   "uninstall_formatters": uninstall_formatters})
 

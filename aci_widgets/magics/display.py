@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..core.ansi import strip_ansi
 from ..widgets.html_cards import age, badge_html
 
 
@@ -67,11 +68,11 @@ class ServicesTable:
 
 
 class LogText:
-    """``%aci_logs``: a service's log, shown as-is (text) or in a scrollable block (HTML)."""
+    """``%aci_logs``: a service's log, without colour codes, as text or in a scrollable block (HTML)."""
 
     def __init__(self, name: str, text: str) -> None:
         self.name = name
-        self.text = text
+        self.text = strip_ansi(text)
 
     def __repr__(self) -> str:
         return self.text or f"(service {self.name!r} has no log yet)"

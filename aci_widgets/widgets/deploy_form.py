@@ -16,14 +16,16 @@ from ..core.workspace import TARGETS
 from .deploy_request import DeployRequest, StartedDeployment, start_deployment
 from .progress import DeploymentProgress
 from .service_card import ServiceCard
+from .static import StaticFallback
 
 if TYPE_CHECKING:
     from ..core import Webservice, Workspace
 
 REGISTERED, FILE = "Registered model", "Model file"
+WORKSPACE_SETTING = "workspace"  # the target dropdown's value for "the workspace's own setting"; None would show blank
 
 
-class DeployForm(widgets.VBox):
+class DeployForm(StaticFallback, widgets.VBox):
     """Choose a model, script, environment, size and target; name the service; Deploy opens the live panel.
 
     The panel appears below the form and follows the deployment in the background (the cell is free, a
@@ -52,9 +54,9 @@ class DeployForm(widgets.VBox):
                                             style=style)
         self.memory = widgets.BoundedFloatText(value=1.0, min=0.1, max=16.0, step=0.1, description="Memory (GB)",
                                                style=style)
-        self.target = widgets.Dropdown(options=[(f"workspace setting ({workspace.target})", None),
+        self.target = widgets.Dropdown(options=[(f"workspace setting ({workspace.target})", WORKSPACE_SETTING),
                                                 *((name, name) for name in TARGETS)],
-                                       value=target, description="Target", style=style)
+                                       value=target or WORKSPACE_SETTING, description="Target", style=style)
         self.auth = widgets.Checkbox(value=False, description="Require keys (auth)", style=style)
         self.name = widgets.Text(placeholder="aci-mnist-1", description="Service name", continuous_update=True,
                                  style=style, layout=wide())
@@ -100,7 +102,8 @@ class DeployForm(widgets.VBox):
         return DeployRequest(name=self.name.value.strip(), models=[model] if model else [],
                              script=self.script.value.strip(), conda=self.conda.value.strip() or None,
                              cpu=float(self.cpu.value), memory=float(self.memory.value), auth=self.auth.value,
-                             target=self.target.value, overwrite=False)
+                             target=None if self.target.value == WORKSPACE_SETTING else self.target.value,
+                             overwrite=False)
 
     def deploy(self) -> DeploymentProgress | None:
         """Start the deployment and open its panel below the form; a mistake is shown next to the button."""
@@ -126,11 +129,31 @@ class DeployForm(widgets.VBox):
         return panel
 
     def _finished(self, service: Webservice, state: str) -> None:
-        if state != "Healthy":
-            return
-        self.results.children = (*self.results.children, ServiceCard(service))
-        if self.on_deployed is not None:
+        if state == "Healthy":
+            card = ServiceCard(service)
+            self.results.children = (*self.results.children, card)
+            card.follow_service()
+        self.update_static()
+        if state == "Healthy" and self.on_deployed is not None:
             self.on_deployed(service)
+
+    def static_bundle(self) -> dict[str, str]:
+        """The form's choices, then the panel and the card below it, as HTML and text."""
+        fields = [("model", self.request().models[0] if self.request().models else "–"),
+                  ("score script", self.script.value), ("conda file", self.conda.value or "–"),
+                  ("CPU cores", f"{self.cpu.value:g}"), ("memory (GB)", f"{self.memory.value:g}"),
+                  ("target", self.target.label), ("auth", "keys required" if self.auth.value else "no"),
+                  ("service name", self.name.value or "–")]
+        rows = "".join(f'<tr><td style="text-align:left;color:#6b6b6b;padding-right:1em">{k}</td>'
+                       f'<td style="text-align:left">{html.escape(str(v))}</td></tr>' for k, v in fields)
+        html_parts = [f'<div class="aci-form"><b>Deploy form</b><table>{rows}</table>']
+        text_parts = ["Deploy form: " + ", ".join(f"{k}: {v}" for k, v in fields)]
+        for child in self.results.children:
+            if isinstance(child, StaticFallback):
+                bundle = child.static_bundle()
+                html_parts.append(bundle.get("text/html", ""))
+                text_parts.append(bundle.get("text/plain", ""))
+        return {"text/html": "".join(html_parts) + "</div>", "text/plain": "\n".join(text_parts)}
 
     def _show_source(self) -> None:
         registered = self.source.value == REGISTERED

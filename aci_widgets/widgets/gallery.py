@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import html
 from collections.abc import Callable
 from typing import Any
@@ -11,10 +12,13 @@ import numpy as np
 
 from ..core.errors import AciWidgetsError
 from .prediction import PredictionSample, predict_sample
+from .static import StaticFallback
 
 
-class PredictionGallery(widgets.VBox):
+class PredictionGallery(StaticFallback, widgets.VBox):
     """A PNG of ``n`` digits (green: right, red: wrong), the accuracy and latency, and "Sample again".
+
+    Displayed, it carries the PNG (``image/png``) as its static copy, for saved notebooks.
 
     ``service`` is a ``Webservice`` or any ``predict(body: str)`` callable. The first sample is taken at once
     and its errors raise; later ones (the button) show their error in the summary line instead.
@@ -52,3 +56,9 @@ class PredictionGallery(widgets.VBox):
             self.summary.value = f'<span style="color:#d13438;margin-left:1em">{html.escape(text)}</span>'
         finally:
             self.again.disabled = False
+
+    def static_bundle(self) -> dict[str, Any]:
+        """The digits as a PNG, and the summary line as text."""
+        if self.last is None:
+            return {}
+        return {"image/png": base64.b64encode(self.image.value).decode("ascii"), "text/plain": self.last.summary()}

@@ -7,11 +7,17 @@ from collections import deque
 
 import ipywidgets as widgets
 
+from ..core.ansi import strip_ansi
+
 MAX_LINES = 500
 
 
 class LogView(widgets.Accordion):
-    """An Accordion holding a read-only Textarea; ``append`` buffers, ``flush`` sends (at most a few per second)."""
+    """An Accordion holding a read-only Textarea; ``append`` buffers, ``flush`` sends (at most a few per second).
+
+    Colour codes are stripped as lines arrive (a Textarea would show them raw). ``expand`` and ``fold`` open and
+    close it: the panel opens it while a step runs and folds it when the deployment succeeds.
+    """
 
     def __init__(self, title: str = "Log", max_lines: int = MAX_LINES, flush_every: float = 0.25) -> None:
         self.text = widgets.Textarea(value="", disabled=True,
@@ -26,6 +32,16 @@ class LogView(widgets.Accordion):
         self.set_title(0, title)
 
     @property
+    def expanded(self) -> bool:
+        return self.selected_index == 0
+
+    def expand(self) -> None:
+        self.selected_index = 0
+
+    def fold(self) -> None:
+        self.selected_index = None
+
+    @property
     def lines(self) -> list[str]:
         """The lines kept (the most recent ``max_lines``)."""
         return list(self._lines)
@@ -37,7 +53,7 @@ class LogView(widgets.Accordion):
 
     def append(self, line: str) -> None:
         """Keep a line; the Textarea is updated when enough time has passed since the last update."""
-        self._lines.append(line)
+        self._lines.append(strip_ansi(line))
         self._seen += 1
         self._dirty = True
         if time.monotonic() - self._last_flush >= self._flush_every:

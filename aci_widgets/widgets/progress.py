@@ -17,13 +17,16 @@ import ipywidgets as widgets
 import traitlets
 
 from ..core import events
+from ..core.ansi import strip_ansi
 from ..core.operation import Operation
 from .badge import StateBadge
 from .kernel_parent import bind_parent, capture_parent
 from .log_view import MAX_LINES, LogView
+from .static import StaticFallback
 from .step_row import StepRow
 
 MAX_NOTICES = 20
+STATIC_LOG_LINES = 40  # the log's tail kept in the static copy (a saved notebook)
 TICK = 1.0  # seconds between redraws of the running step's elapsed time when no event arrives
 IMAGE_STEPS = (events.REGISTER, events.BUILD)
 
@@ -33,12 +36,14 @@ def steps_for(operation: Operation) -> tuple[str, ...]:
     return IMAGE_STEPS if operation.title.startswith("image ") else events.STEPS
 
 
-class DeploymentProgress(widgets.VBox):
+class DeploymentProgress(StaticFallback, widgets.VBox):
     """A panel drawing one deployment (or image build) from its events.
 
     ``state`` is Waiting, then Running, then the operation's final state (Healthy, Succeeded, Failed,
     Cancelled); ``error`` and ``detail`` hold what went wrong (``detail`` is the init() traceback or the
-    build's error lines), shown in the panel itself, not only in the log.
+    build's error lines), shown in the panel itself, not only in the log. The log is open while the steps run;
+    it folds when the deployment succeeds and stays open when it does not. Displayed, the panel carries a static
+    HTML copy of itself, refreshed at its final state, for saved notebooks.
     """
 
     state = traitlets.Unicode("Waiting")
@@ -161,6 +166,7 @@ class DeploymentProgress(widgets.VBox):
         with self._lock:
             if self.state == "Waiting":
                 self._set_state("Running")
+                self.log_view.expand()
             if isinstance(event, events.LogLine):
                 self.log_view.append(event.line if event.source == "build" else f"[{event.source}] {event.line}")
                 self._tick(event.at)
@@ -215,9 +221,9 @@ class DeploymentProgress(widgets.VBox):
             f'<div style="color:{colour}">{html.escape(line)}</div>' for line in self.notices)
 
     def _show_error(self, error: str, detail: str) -> None:
-        self.error = error
+        self.error = strip_ansi(error)
         if detail:
-            self.detail = detail
+            self.detail = strip_ansi(detail)
         self.error_html.value = (
             '<div style="border-left:4px solid #d13438;padding:0.3em 0.8em;background:#fdf3f4">'
             f'<b style="color:#d13438">{html.escape(self.error)}</b>'
@@ -244,6 +250,11 @@ class DeploymentProgress(widgets.VBox):
         self.cancel_button.layout.display = "none"
         self._set_state(event.state)
         self.log_view.flush()
+        if event.state in ("Failed", "Cancelled"):
+            self.log_view.expand()
+        else:
+            self.log_view.fold()
+        self.update_static()
         for callback in list(self._finished_callbacks):
             try:
                 callback(event.state)
@@ -263,3 +274,21 @@ class DeploymentProgress(widgets.VBox):
         self.cancel_button.description = "Cancelling…"
         for operation in self._cancellable:
             operation.cancel()
+
+    # --- the static copy (a saved notebook) --------------------------------------------------------------
+
+    def static_bundle(self) -> dict[str, str]:
+        """The panel as HTML (for GitHub, nbviewer without widget state) and as text."""
+        with self._lock:
+            lines = self.log_view.lines[-STATIC_LOG_LINES:]
+            log = html.escape("\n".join(lines))
+            failed = self.state in ("Failed", "Cancelled")
+            parts = [f"<div>{self.header.value}{self.badge.value}</div>", self.target_line.value,
+                     *(row.value for row in self.rows.values()), self.notices_html.value,
+                     self.error_html.value if self.error else "",
+                     f"<details{' open' if failed else ''}><summary>Log ({self.log_view.total} lines)</summary>"
+                     f'<pre style="max-height:20em;overflow:auto;white-space:pre-wrap">{log}</pre></details>'
+                     if lines else ""]
+            text = [f"{self.heading}: {self.state}", *(row.text() for row in self.rows.values()),
+                    *self.notices, *([self.error] if self.error else [])]
+        return {"text/html": '<div class="aci-panel">' + "".join(parts) + "</div>", "text/plain": "\n".join(text)}

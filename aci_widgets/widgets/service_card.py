@@ -3,29 +3,35 @@
 from __future__ import annotations
 
 import html
+import threading
 from typing import Any
 
 import ipywidgets as widgets
 import numpy as np
 
+from ..core.ansi import strip_ansi
 from ..core.errors import AciWidgetsError
 from .badge import StateBadge
+from .html_cards import webservice_html
 from .prediction import predict_sample
+from .static import StaticFallback
 
 MASK = "•" * 12
 TEST_DIGITS = 4
 LOG_LINES = 50
+FOLLOW_EVERY = 2.0  # seconds between two looks at the state of a displayed card's service
 
 
 def _link(uri: str | None) -> str:
     return f'<a href="{html.escape(uri)}" target="_blank">{html.escape(uri)}</a>' if uri else "–"
 
 
-class ServiceCard(widgets.VBox):
+class ServiceCard(StaticFallback, widgets.VBox):
     """Name, coloured state badge, target, scoring URI, swagger link, masked keys (auth only), and actions.
 
     Results of Test and Logs go to ``output`` (an ``Output`` widget written through its ``outputs`` trait, so it
-    works from any thread). Delete asks for confirmation first.
+    works from any thread). Delete asks for confirmation first. Once displayed, the card follows its service
+    (``follow_service``): deleted or failed elsewhere (``%aci_delete``, ``svc.delete()``), the card says so.
     """
 
     def __init__(self, service: Any, data: tuple[np.ndarray, np.ndarray] | None = None) -> None:
@@ -58,12 +64,19 @@ class ServiceCard(widgets.VBox):
                           self.confirm_row, self.output],
                          layout=widgets.Layout(border="1px solid #d0d0d0", padding="0.4em 0.8em"))
         self.deleted = False
+        self._lock = threading.RLock()
+        self._stop = threading.Event()
+        self._following = False
         self.refresh()
 
     # --- what it shows -----------------------------------------------------------------------------------
 
     def refresh(self) -> None:
         """Read the service's state, URIs and keys again."""
+        with self._lock:
+            self._refresh()
+
+    def _refresh(self) -> None:
         service = self.service
         self.header.value = f'<b style="font-size:1.1em;margin-right:0.6em">{html.escape(service.name)}</b>'
         if self.deleted:
@@ -75,6 +88,9 @@ class ServiceCard(widgets.VBox):
                     ("swagger", _link(service.swagger_uri))]
             error = service.error if self.badge.state in ("Failed", "Unhealthy") else ""
         except AciWidgetsError as exc:
+            if self._gone():
+                self._mark_deleted(f"Service {service.name!r} was deleted.")
+                return
             self.badge.state, rows, error = "Unknown", [], str(exc)
         if error:
             rows.append(("error", f'<span style="color:#d13438">{html.escape(error)}</span>'))
@@ -115,7 +131,7 @@ class ServiceCard(widgets.VBox):
 
     def show_logs(self, tail: int = LOG_LINES) -> str:
         """Show the last ``tail`` lines of the service's own log."""
-        text = self.service.get_logs(num_lines=tail)
+        text = strip_ansi(self.service.get_logs(num_lines=tail))
         self._show(text or "(no log yet)")
         return text
 
@@ -133,17 +149,71 @@ class ServiceCard(widgets.VBox):
     def confirm_delete(self) -> None:
         """Second step: stop and remove the service."""
         self.confirm_row.layout.display = "none"
+        with self._lock:
+            try:
+                self.service.delete()
+            except BaseException:
+                self.delete_button.disabled = False
+                raise
+            self._mark_deleted(f"Deleted service {self.service.name!r}.")
+
+    # --- following the service while the card is shown ----------------------------------------------------
+
+    def follow_service(self, every: float = FOLLOW_EVERY) -> None:
+        """Look at the service's state every ``every`` seconds (in a daemon thread) until it is deleted or the
+        card is closed; the badge, and the static copy of the card, follow it."""
+        with self._lock:
+            if self._following or self.deleted:
+                return
+            self._following = True
+        threading.Thread(target=self._follow, args=(every,), name=f"aci-widgets card {self.service.name}",
+                         daemon=True).start()
+
+    def on_displayed(self) -> None:
+        self.follow_service()
+
+    def close(self) -> None:
+        self._stop.set()
+        super().close()
+
+    def _follow(self, every: float) -> None:
+        while not self._stop.wait(every) and not self.deleted:
+            before = self.badge.state
+            try:
+                self.refresh()
+            except Exception:  # noqa: BLE001, S112 - a look that failed is retried at the next tick
+                continue
+            if self.badge.state != before and not self.deleted:  # a deletion refreshed it already
+                self.update_static()
+
+    def _gone(self) -> bool:
+        """Whether the service is no longer in its workspace (deleted by another cell or process)."""
+        from ..core import Webservice
+
         try:
-            self.service.delete()
-        except BaseException:
-            self.delete_button.disabled = False
-            raise
+            return all(other.name != self.service.name for other in Webservice.list(self.service.workspace))
+        except Exception:  # noqa: BLE001 - cannot tell: not gone
+            return False
+
+    def _mark_deleted(self, message: str) -> None:
         self.deleted = True
         for button in (self.test_button, self.logs_button, self.delete_button, self.reveal):
             button.disabled = True
         self.keys_row.layout.display = "none"
-        self._show(f"Deleted service {self.service.name!r}.")
-        self.refresh()
+        self.confirm_row.layout.display = "none"
+        self.info.value = ""
+        self._show(message)
+        self.badge.state = "Deleted"
+        self.update_static()
+
+    def static_bundle(self) -> dict[str, str]:
+        """The card as the static HTML card of a Webservice (a deleted one says so), and as text."""
+        name = self.service.name
+        if self.deleted:
+            body = (f'<div class="aci-card" style="border:1px solid #d0d0d0;border-radius:6px;padding:0.5em 0.9em">'
+                    f"<div>Webservice {self.header.value}{self.badge.value}</div></div>")
+            return {"text/html": body, "text/plain": f"Webservice {name}: Deleted"}
+        return {"text/html": webservice_html(self.service), "text/plain": f"Webservice {name}: {self.badge.state}"}
 
     def _show(self, text: str) -> None:
         self.output.outputs = ({"output_type": "stream", "name": "stdout", "text": text.rstrip("\n") + "\n"},)

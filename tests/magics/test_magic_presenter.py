@@ -65,3 +65,24 @@ def test_results_render_as_cards_in_html_and_as_repr_in_text(ip, ws, numpy_model
     data, _ = ip.display_formatter.format(service)
     assert "text/html" not in data
     ip.run_line_magic("load_ext", "aci_widgets")
+
+
+def test_in_a_notebook_a_service_result_is_the_live_card_with_its_static_copy(ip, ws, numpy_model):
+    from ipywidgets.widgets.widget import _instances
+
+    from aci_widgets.widgets.service_card import ServiceCard
+
+    ip.run_line_magic("config", "DeployMagics.ui = 'widgets'")
+    service = _deploy(ws, "seed-4")
+    service.wait_for_deployment()
+    data, _ = ip.display_formatter.format(service)
+    view = data["application/vnd.jupyter.widget-view+json"]
+    card = _instances[view["model_id"]]  # the live widgets by model id (Widget.widgets is deprecated)
+    assert isinstance(card, ServiceCard) and card.service.name == "seed-4"
+    assert card.badge.state == "Healthy"
+    assert [b.description for b in card.buttons.children] == ["Test", "Logs", "Delete"]
+    assert "seed-4" in data["text/html"] and "Healthy" in data["text/html"]  # for a saved notebook
+    assert data["text/plain"] == repr(service)
+    service.delete()
+    card.refresh()  # what the card's follower thread does every few seconds
+    assert card.badge.state == "Deleted"

@@ -71,7 +71,7 @@ def test_updates_reach_the_browser_while_the_operation_still_runs(comm_log):
     op.start()
     panel.follow(op)
     sent = comm_log.updates(panel.rows[events.BUILD])
-    assert any("⏳" in state.get("value", "") and done is False for state, done in sent)
+    assert any("aci-spinner" in state.get("value", "") and done is False for state, done in sent)
     assert any("✔" in state.get("value", "") for state, _ in sent)
     badge = comm_log.updates(panel.badge)
     assert any("Running" in state.get("value", "") and done is False for state, done in badge)

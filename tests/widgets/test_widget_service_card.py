@@ -81,3 +81,26 @@ def test_without_auth_there_are_no_keys_and_errors_stay_in_the_card(ws, numpy_mo
     card.test_button.click()  # MNIST digits into a 3-weight dot product: the service answers 500
     assert card.output.outputs[0]["name"] == "stderr"
     assert "Received bad response from service 'card-dot': 500" in text_of(card.output)
+
+
+def test_a_followed_card_sees_its_service_deleted_elsewhere(ws, numpy_model):
+    from widget_helpers import wait_until
+
+    service = _deploy(ws, "card-gone", "score.py", "weights.npy", auth=False)
+    card = ServiceCard(service)
+    card.follow_service(every=0.05)
+    assert card.badge.state == "Healthy"
+    Webservice(ws, "card-gone").delete()  # as %aci_delete or another cell would
+    wait_until(lambda: card.badge.state == "Deleted", "the card to notice the deletion")
+    assert card.deleted and all(b.disabled for b in (card.test_button, card.logs_button, card.delete_button))
+    assert "was deleted" in text_of(card.output)
+    assert card.static_bundle()["text/plain"] == "Webservice card-gone: Deleted"
+
+
+def test_the_logs_button_shows_no_colour_codes(ws, numpy_model):
+    (numpy_model / "score.py").write_text("def init():\n    print('\\x1b[1;32mgreen\\x1b[0m hello')\n\n"
+                                          "def run(raw_data):\n    return 1\n")
+    card = ServiceCard(_deploy(ws, "card-ansi", "score.py", "weights.npy", auth=False))
+    card.logs_button.click()
+    text = text_of(card.output)
+    assert "green hello" in text and "\x1b" not in text
