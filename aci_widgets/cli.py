@@ -7,8 +7,10 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from .core import AciWidgetsError, Webservice, Workspace
+from .core.running import Running, running, stop_all, stop_unused
 
 DEMO_WORKSPACE = "aci-widgets-demo"
 DEMO_SERVICE = "aci-mnist-demo"
@@ -16,11 +18,8 @@ DEMO_SERVICE = "aci-mnist-demo"
 
 def demo(args: argparse.Namespace) -> int:
     """Train (or reuse) a small MNIST model, register it, deploy it, score random test digits, draw them."""
-    import numpy as np
-
     from .core import AciWebservice, ContainerImage, Model
     from .demo.assets import write_assets
-    from .demo.gallery import save_gallery
     from .demo.model import train_demo_model
 
     workdir = Path(args.workdir).resolve()
@@ -45,6 +44,26 @@ def demo(args: argparse.Namespace) -> int:
     aciconfig = AciWebservice.deploy_configuration(cpu_cores=1, memory_gb=1, tags={"data": "mnist"},
                                                    description="Handwriting recognition")
     service = Webservice.deploy_from_model(ws, args.service, [model], image_config, aciconfig, overwrite=True)
+    try:
+        _score_and_draw(args, ws, service, x_test, y_test)
+    finally:
+        if not args.keep:  # whatever happened, stop every process this demo started
+            if _exists(ws, service.name):
+                service.delete()
+                print(f"Deleted {service.name}.")
+            _say_stopped(stop_unused(ws))
+    return 0
+
+
+def _exists(ws: Workspace, name: str) -> bool:
+    return any(s.name == name for s in Webservice.list(ws))
+
+
+def _score_and_draw(args: argparse.Namespace, ws: Workspace, service: Webservice, x_test: Any, y_test: Any) -> None:
+    import numpy as np
+
+    from .demo.gallery import save_gallery
+
     service.wait_for_deployment(show_output=True)
     print(f"{service.name}: {service.state} at {service.scoring_uri}")
 
@@ -66,11 +85,7 @@ def demo(args: argparse.Namespace) -> int:
 
     if args.keep:
         print(f"Service kept running: {service.scoring_uri} (remove it with `aci-widgets delete {service.name} "
-              f"--workspace {ws.name}`)")
-    else:
-        service.delete()
-        print(f"Deleted {service.name}.")
-    return 0
+              f"--workspace {ws.name}`, or everything with `aci-widgets stop --all --workspace {ws.name}`)")
 
 
 def services(args: argparse.Namespace) -> int:
@@ -79,8 +94,45 @@ def services(args: argparse.Namespace) -> int:
     if not rows:
         print(f"No services in workspace {ws.name!r}.")
     for service in rows:
-        print(f"{service.name:<24} {service.state:<14} {service.target or '-':<8} {service.scoring_uri or '-'}")
+        state, error = service.state, service.error
+        print(f"{service.name:<24} {state:<14} {service.target or '-':<8} {service.scoring_uri or '-'}")
+        if state != "Healthy" and error:
+            print(f"{'':<24} {error.splitlines()[0]}")
     return 0
+
+
+def ps(args: argparse.Namespace) -> int:
+    """What runs on this machine for the workspace: services, pre-warmed processes, containers."""
+    ws = Workspace(args.workspace)
+    found = running(ws)
+    if not found:
+        print(f"Nothing runs for workspace {ws.name!r}.")
+    for item in found:
+        where = f"pid {item.pid}" if item.pid else "-"
+        port = f"port {item.port}" if item.port else "-"
+        print(f"{item.kind:<19} {item.name:<32} {item.target:<8} {where:<11} {port:<11} {item.state}"
+              + (f"  [{item.detail}]" if item.detail else ""))
+    return 0
+
+
+def stop(args: argparse.Namespace) -> int:
+    """``stop --all``: delete every service of the workspace and stop what ran for them."""
+    if not args.all:
+        print("error: say `aci-widgets stop --all` to stop every service, pre-warmed process and container of "
+              f"workspace {args.workspace!r}, or `aci-widgets delete NAME` for one service.", file=sys.stderr)
+        return 2
+    ws = Workspace(args.workspace)
+    _say_stopped(stop_all(ws), f"Nothing ran for workspace {ws.name!r}.")
+    return 0
+
+
+def _say_stopped(stopped: list[Running], none: str = "") -> None:
+    for item in stopped:
+        what = f"pid {item.pid}" if item.pid else (item.detail or "")
+        print(f"Stopped {item.kind} {item.name} ({what}): {item.state}." if what else
+              f"Stopped {item.kind} {item.name}: {item.state}.")
+    if not stopped and none:
+        print(none)
 
 
 def logs(args: argparse.Namespace) -> int:
@@ -112,12 +164,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     for name, func, helptext in (("services", services, "list a workspace's services"),
                                  ("logs", logs, "print a service's log"),
-                                 ("delete", delete, "stop and remove a service")):
+                                 ("delete", delete, "stop and remove a service"),
+                                 ("ps", ps, "list what runs for a workspace: services, pre-warmed processes, "
+                                            "containers"),
+                                 ("stop", stop, "with --all: delete every service of a workspace and stop its "
+                                                "pre-warmed processes and containers (images and models stay)")):
         p = commands.add_parser(name, help=helptext)
-        if name != "services":
+        if name in ("logs", "delete"):
             p.add_argument("name")
         if name == "logs":
             p.add_argument("--tail", type=int, default=200)
+        if name == "stop":
+            p.add_argument("--all", action="store_true", help="everything of the workspace")
         p.add_argument("--workspace", default=DEMO_WORKSPACE)
         p.set_defaults(func=func)
     return parser

@@ -44,7 +44,6 @@ class ImageSpec:
     base_image: str | None = None
     models: list[tuple[str, int]] = field(default_factory=list)
     tags: dict[str, str] = field(default_factory=dict)
-    python: str | None = None                 # user-managed dependencies: run this interpreter, install nothing
 
     @property
     def tag(self) -> str:
@@ -63,6 +62,9 @@ class ServiceSpec:
     port: int | None = None                   # None: a free port on 127.0.0.1
     max_body_bytes: int = 100 * 1024 * 1024
     environment: dict[str, str] = field(default_factory=dict)
+    scoring_timeout_ms: int = 60000           # a longer run() gets 504 (runtime --scoring-timeout-ms)
+    allowed_hosts: tuple[str, ...] = ()       # Host names beside loopback's (runtime --allowed-hosts)
+    cors_origins: tuple[str, ...] = ()        # runtime --cors-origins
 
 
 @dataclass
@@ -147,14 +149,15 @@ class Target(ABC):
         return None
 
     def running(self, ws: Workspace, services: dict[str, dict[str, Any]]) -> list[Running]:
-        """What runs for ``ws`` on this target: each of ``services`` (name -> handle: the workspace's services
-        here) and whatever else this target started for them (pre-warmed processes, leftover containers)."""
-        return [Running("service", self.name, name, self.status(ws, handle).state, handle.get("pid"),
-                        handle.get("port")) for name, handle in services.items()]
+        """What runs for ``ws`` on this target: each of ``services`` (name -> handle, ``{}`` while it deploys: the
+        workspace's services here) and whatever else this target started for them (pre-warmed processes,
+        containers)."""
+        return [Running("service", self.name, name, self.status(ws, handle).state if handle else "Transitioning",
+                        handle.get("pid"), handle.get("port")) for name, handle in services.items()]
 
     def stop_unused(self, ws: Workspace, services: dict[str, dict[str, Any]]) -> list[Running]:
-        """Stop what this target runs for ``ws`` that none of ``services`` needs any more (a pre-warmed process
-        with no server left, a container no service names); return what was stopped."""
+        """Stop what this target runs for ``ws`` that none of ``services`` (as in ``running``) needs: a pre-warmed
+        process with no server left, a server or container no service names. Return what was stopped."""
         return []
 
 

@@ -11,7 +11,14 @@ count (Python's and the kernel's) before every fork, refuses GPU libraries, and 
 
 Protocol: one JSON line per connection on a Unix socket (mode 0600), one JSON line back.
   {"op": "fork", "argv", "cwd", "env", "log", "prefix", "status_file"} -> {"pid", "ticks", "zygote"} | {"error",
-  "unsafe"};  {"op": "ping"} -> what this process is;  {"op": "stop"} -> {"stopping": true}.
+  "unsafe"};  {"op": "ping"} -> what this process is, with the servers it forked that still run;
+  {"op": "stop"} -> {"stopping": true};  {"op": "stop", "if_idle": true} -> the same, or {"stopping": false,
+  "children": [...]} while servers it forked still run.
+
+Lifetime: it serves the services it forked. Once none is left (the last one was deleted, or its init() failed) it
+exits after ``--linger`` seconds without a request: long enough for a redeploy, which stops the old server just
+before it asks for the new one, short enough that nothing stays behind a deleted service. With servers running,
+it exits after ``--idle-timeout`` seconds without a request. Its servers never depend on it.
 """
 
 from __future__ import annotations
@@ -46,6 +53,8 @@ CHECK_SECONDS = 1.0  # how often an idle zygote checks that its socket is still 
 MAX_REQUEST = 1 << 20
 
 _status_files: dict[int, str] = {}  # forked pid -> where to write its exit status once reaped
+_children: dict[int, str] = {}  # forked pid -> its working directory (the service's app folder), while it runs
+_last_exit = 0.0  # time.monotonic() when the last forked server ended
 _stop = False
 
 
@@ -59,6 +68,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--socket", required=True, help="the Unix socket to listen on")
     p.add_argument("--preload", default="", help="modules, comma-separated; 'pkg:name' is 'from pkg import name'")
     p.add_argument("--idle-timeout", type=float, default=1800.0, help="seconds without a request before exiting")
+    p.add_argument("--linger", type=float, default=3.0,
+                   help="seconds without a request before exiting once no server it forked runs")
     p.add_argument("--daemon", action="store_true", help="return once listening; keep serving in a grandchild")
     return p.parse_args(argv)
 
@@ -130,11 +141,13 @@ def gpu_hazard() -> str | None:
 
 class Zygote:
     def __init__(self, listener: socket.socket, path: str, idle_timeout: float, base_path: list[str],
-                 preloaded: list[str], skipped: dict[str, str], umask: int, gpu: str | None) -> None:
+                 preloaded: list[str], skipped: dict[str, str], umask: int, gpu: str | None,
+                 linger: float = 3.0) -> None:
         self.listener = listener
         self.path = path
         self.inode = os.stat(path).st_ino
         self.idle_timeout = idle_timeout
+        self.linger = linger
         self.base_path = base_path
         self.preloaded = preloaded
         self.skipped = skipped
@@ -148,10 +161,15 @@ class Zygote:
             if idle >= self.idle_timeout:
                 log(f"idle for {idle:.0f} s; exiting")
                 break
+            unused = time.monotonic() - max(self.last_request, _last_exit)
+            if not _children and unused >= self.linger:
+                log(f"no server of mine runs and no request for {unused:.0f} s; exiting")
+                break
             if not self._socket_is_mine():
                 log("the socket file was removed or replaced; exiting")
                 return 0
-            ready, _, _ = select.select([self.listener], [], [], min(CHECK_SECONDS, self.idle_timeout - idle))
+            wait = min(CHECK_SECONDS, self.idle_timeout - idle, max(self.linger - unused, 0.05))
+            ready, _, _ = select.select([self.listener], [], [], wait)
             if ready:
                 with contextlib.suppress(BlockingIOError, InterruptedError):
                     conn, _ = self.listener.accept()
@@ -183,8 +201,11 @@ class Zygote:
         if request is None:
             return None  # a connection test, or a client that gave up
         op = request.get("op")
+        _reap(0, None)  # servers that ended just now are not counted as running
         if op == "ping":
             return _reply(conn, self.describe())
+        if op == "stop" and request.get("if_idle") and _children:
+            return _reply(conn, {"stopping": False, "children": _describe_children()})
         if op == "stop":
             _reply(conn, {"stopping": True})
             global _stop
@@ -197,7 +218,7 @@ class Zygote:
     def describe(self) -> dict[str, Any]:
         return {"zygote": os.getpid(), "prefix": sys.prefix, "python": sys.version.split()[0],
                 "preloaded": self.preloaded, "skipped": self.skipped, "hazard": self.hazard(),
-                "idle_timeout": self.idle_timeout}
+                "idle_timeout": self.idle_timeout, "linger": self.linger, "children": _describe_children()}
 
     def hazard(self) -> str | None:
         return self.gpu or thread_hazard()
@@ -219,6 +240,7 @@ class Zygote:
             pid = os.fork()
             if pid == 0:
                 self._child(request, conn)
+            _children[pid] = str(request.get("cwd", ""))
             if request.get("status_file"):
                 _status_files[pid] = request["status_file"]
         finally:
@@ -316,8 +338,13 @@ def _start_ticks(pid: int) -> int | None:
         return None
 
 
+def _describe_children() -> list[dict[str, Any]]:
+    return [{"pid": pid, "cwd": cwd} for pid, cwd in sorted(_children.items())]
+
+
 def _reap(signum: int, frame: object) -> None:
     """SIGCHLD: reap every finished server (no zombies), writing its exit status where the target looks."""
+    global _last_exit
     while True:
         try:
             pid, status = os.waitpid(-1, os.WNOHANG)
@@ -325,6 +352,8 @@ def _reap(signum: int, frame: object) -> None:
             return
         if pid == 0:
             return
+        if _children.pop(pid, None) is not None:
+            _last_exit = time.monotonic()
         path = _status_files.pop(pid, None)
         if path:
             with contextlib.suppress(OSError), open(path, "w") as f:
@@ -378,7 +407,8 @@ def main(argv: list[str] | None = None) -> int:
         + (f"; skipped {', '.join(f'{k} ({v})' for k, v in skipped.items())}" if skipped else "")
         + (f"; NOT SAFE TO FORK: {hazard}" if hazard else ""))
     gc.freeze()  # the preloaded modules stay out of every collection, so forks share their pages untouched
-    zygote = Zygote(listener, args.socket, args.idle_timeout, base_path, preloaded, skipped, umask, gpu)
+    zygote = Zygote(listener, args.socket, args.idle_timeout, base_path, preloaded, skipped, umask, gpu,
+                    args.linger)
     return zygote.serve()
 
 

@@ -13,13 +13,14 @@ from docker.errors import APIError, NotFound
 
 from ...core.errors import WebserviceException
 from ...core.events import BUILD, HEALTH, START
-from ...core.target import ImageSpec, ServiceSpec, ServiceStatus, Target
+from ...core.target import ImageSpec, Running, ServiceSpec, ServiceStatus, Target
 from . import client as engine
 from .build import stream_build
 from .containers import (
     IMAGE_LABEL,
     WORKSPACE_LABEL,
     create_and_start,
+    find_services,
     get_container,
     make_handle,
     port_of,
@@ -157,6 +158,25 @@ class DockerTarget(Target):
     def stop_service(self, ws: Workspace, handle: dict[str, Any]) -> None:
         with contextlib.suppress(NotFound):
             remove_quietly(get_container(handle))
+
+    def running(self, ws: Workspace, services: dict[str, dict[str, Any]]) -> list[Running]:
+        """Every container of the workspace (running or not), whether a service row names it or not."""
+        return [Running("container", self.name, found["service"] or found["container_name"], found["state"],
+                        None, found["port"], found["container_name"]
+                        + ("" if found["service"] in services else " (no service row names it)"))
+                for found in find_services(ws.name)]
+
+    def stop_unused(self, ws: Workspace, services: dict[str, dict[str, Any]]) -> list[Running]:
+        """Remove the workspace's containers that no service row names (left by a crashed kernel)."""
+        stopped = []
+        for found in find_services(ws.name):
+            if found["service"] not in services:
+                with contextlib.suppress(NotFound):
+                    remove_quietly(get_container(found))
+                stopped.append(Running("container", self.name, found["service"] or found["container_name"],
+                                       "removed (no service row named it)", None, found["port"],
+                                       found["container_name"]))
+        return stopped
 
     # --- helpers ---
 

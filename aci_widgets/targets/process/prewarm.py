@@ -10,9 +10,12 @@ code. Its memory never changes after preloading, so every fork starts from the s
 proves unsafe (it starts threads at import) spoils only that zygote, which then answers "unsafe" at once until it
 idles out. Editing score.py's body keeps its imports, hence its zygote.
 
-Zygotes live detached (daemons under ``<env>/zygotes/``), shared by kernels, and exit after
-``ACI_WIDGETS_PREWARM_IDLE_SECONDS`` (default 30 min) without a request. Whenever forking is not possible the
-deployment goes on with a fresh process and a notice says why; ``ACI_WIDGETS_PREWARM=0`` turns this off.
+Zygotes live detached (daemons under ``<env>/zygotes/``), shared by kernels and workspaces. A zygote lives as long
+as a server it forked runs: once the last one is gone (deleted, or its init() failed) it exits after
+``ACI_WIDGETS_PREWARM_LINGER_SECONDS`` (default 3 s) without a request, which covers a redeploy's stop-then-start;
+with servers running it exits after ``ACI_WIDGETS_PREWARM_IDLE_SECONDS`` (default 30 min) without a deployment.
+Whenever forking is not possible the deployment goes on with a fresh process and a notice says why;
+``ACI_WIDGETS_PREWARM=0`` turns this off.
 """
 
 from __future__ import annotations
@@ -38,6 +41,8 @@ from .processes import is_running, tail
 SWITCH = "ACI_WIDGETS_PREWARM"
 IDLE_SECONDS = "ACI_WIDGETS_PREWARM_IDLE_SECONDS"
 DEFAULT_IDLE_SECONDS = 1800.0
+LINGER_SECONDS = "ACI_WIDGETS_PREWARM_LINGER_SECONDS"
+DEFAULT_LINGER_SECONDS = 3.0
 START_TIMEOUT = 30.0  # for the zygote to listen (it preloads afterwards, while our request waits)
 ANSWER_TIMEOUT = 300.0  # for it to preload and fork
 MAX_SOCKET_PATH = 107  # bytes: sockaddr_un.sun_path
@@ -274,8 +279,9 @@ def _spawn(path: Path, python: Path, entries: list[str], env: dict[str, str]) ->
     """Start the zygote; it returns once it listens (then preloads in a detached grandchild, not our child)."""
     log = path.with_suffix(".log")
     idle = os.environ.get(IDLE_SECONDS, "") or str(DEFAULT_IDLE_SECONDS)
+    linger = os.environ.get(LINGER_SECONDS, "") or str(DEFAULT_LINGER_SECONDS)
     command = [str(python), "-m", "aci_widgets.runtime.zygote", "--socket", str(path), "--preload",
-               ",".join(entries), "--idle-timeout", idle, "--daemon"]
+               ",".join(entries), "--idle-timeout", idle, "--linger", linger, "--daemon"]
     with open(log, "ab") as out:
         proc = subprocess.Popen(command, cwd=path.parent, env=env, stdin=subprocess.DEVNULL, stdout=out,
                                 stderr=subprocess.STDOUT, start_new_session=True)
@@ -316,17 +322,35 @@ def _exchange(conn: socket.socket, request: dict[str, Any], report: Reporter) ->
     return json.loads(data.split(b"\n", 1)[0])
 
 
-# --- for tests and tools ------------------------------------------------------------------------------------
+# --- what runs, and stopping it (aci-widgets ps / stop --all, tests) -------------------------------------------
 
 
 def zygotes(env_dir: Path) -> list[dict[str, Any]]:
-    """What each live zygote of ``env_dir`` says about itself (``ping``), with its ``socket``."""
+    """What each live zygote of ``env_dir`` says about itself (``ping``: pid, preloaded modules, the servers it
+    forked that still run as ``children`` with their ``cwd``), with its ``socket``."""
     found = []
     for path in sorted((env_dir / "zygotes").glob("*.sock")):
         answer = _ask(path, {"op": "ping"})
         if answer is not None:
             found.append({**answer, "socket": str(path)})
     return found
+
+
+def all_zygotes(envs: Path) -> list[dict[str, Any]]:
+    """The live zygotes of every environment under ``envs`` (the cached environments' folder)."""
+    return [z for env_dir in sorted(p for p in envs.iterdir() if p.is_dir()) for z in zygotes(env_dir)] \
+        if envs.is_dir() else []
+
+
+def stop_idle(envs: Path) -> list[dict[str, Any]]:
+    """Stop every zygote under ``envs`` that no running server needs (asked of each: one that forked a server
+    meanwhile stays); return those that stopped."""
+    stopped = []
+    for zygote in all_zygotes(envs):
+        answer = _ask(Path(zygote["socket"]), {"op": "stop", "if_idle": True})
+        if answer and answer.get("stopping"):
+            stopped.append(zygote)
+    return stopped
 
 
 def stop_zygotes(env_dir: Path) -> list[int]:

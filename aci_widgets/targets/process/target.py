@@ -18,9 +18,9 @@ import aci_widgets
 from ...core import events
 from ...core.errors import OperationCancelled, WebserviceException
 from ...core.operation import Reporter
-from ...core.target import ImageSpec, ServiceSpec, ServiceStatus, Target
+from ...core.target import ImageSpec, Running, ServiceSpec, ServiceStatus, Target
 from ...core.workspace import Workspace
-from . import prewarm
+from . import housekeeping, prewarm
 from .envs import ensure_env, env_python
 from .processes import LogFollower, answers, is_running, start_ticks, tail, terminate
 
@@ -128,6 +128,12 @@ class ProcessTarget(Target):
     def logs(self, ws: Workspace, handle: dict[str, Any], tail_lines: int | None = None,
              tail: int | None = None) -> str:
         return _tail(Path(handle["log"]), tail if tail is not None else tail_lines)
+
+    def running(self, ws: Workspace, services: dict[str, dict[str, Any]]) -> list[Running]:
+        return housekeeping.running(ws, services, self.status)
+
+    def stop_unused(self, ws: Workspace, services: dict[str, dict[str, Any]]) -> list[Running]:
+        return housekeeping.stop_unused(ws, services)
 
     def stop_service(self, ws: Workspace, handle: dict[str, Any]) -> None:
         terminate(handle["pid"], handle.get("ticks"))

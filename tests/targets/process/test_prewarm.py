@@ -89,6 +89,7 @@ def test_an_edited_score_py_is_served_by_a_fork_of_the_warm_process(ws, numpy_mo
 
 
 def test_reattach_status_and_delete_of_a_forked_server(ws, numpy_model):
+    other = _deploy(ws, "warm-other")  # another service of the same warm process: it stays while warm-re is down
     service = _deploy(ws, "warm-re")
     handle = _handle(service)
     zygote = _ppid(handle["pid"])
@@ -113,6 +114,7 @@ def test_reattach_status_and_delete_of_a_forked_server(ws, numpy_model):
     assert _ppid(pid) == zygote  # the same warm process serves the next deployment
     again.delete()
     _wait(lambda: _state(pid) is None, "the deleted server gone and reaped")
+    other.delete()
     assert Webservice.list(ws) == []
 
 
@@ -124,7 +126,8 @@ def test_prewarm_off_announces_it_and_starts_a_fresh_process(ws, numpy_model, mo
     assert service.run('{"data": [[1, 0, 0]]}') == [1.0]
 
 
-def test_a_preload_that_starts_threads_is_refused_and_the_deployment_goes_on(ws, numpy_model):
+def test_a_preload_that_starts_threads_is_refused_and_the_deployment_goes_on(ws, numpy_model, monkeypatch):
+    monkeypatch.setenv(prewarm.LINGER_SECONDS, "600")  # the refusing warm process serves nothing: keep it to ask it
     service = _deploy(ws, "unsafe")
     env = _env_dir(service)
     site = next((env / "lib").glob("python3*/site-packages"))
