@@ -44,6 +44,7 @@ class ImageSpec:
     base_image: str | None = None
     models: list[tuple[str, int]] = field(default_factory=list)
     tags: dict[str, str] = field(default_factory=dict)
+    python: str | None = None                 # user-managed dependencies: run this interpreter, install nothing
 
     @property
     def tag(self) -> str:
