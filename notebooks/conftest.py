@@ -5,19 +5,36 @@ print what the stored notebook shows, after ``nbval-sanitize.cfg`` (ports, times
 Widget views are left out of every comparison: their model ids change on every run.
 
 The notebooks deploy into an isolated aci_widgets home (the same one as ``tests/``, when both run in one session),
-and whatever a failed notebook left running is deleted when the session ends.
+and whatever a failed notebook left running is deleted when the session ends; any process or container of the
+session still there after that fails the run (tests/leftovers.py). MNIST comes as in tests/conftest.py: from
+``$ACI_WIDGETS_MNIST_DIR`` when set, else from a cache folder of the session (a download, or the offline digits).
 """
 
 from __future__ import annotations
 
 import os
-import shutil
+import sys
 from pathlib import Path
 
 import pytest
 
 HERE = Path(__file__).resolve().parent
-REPO = HERE.parent
+
+
+def _tests_folder() -> Path:
+    """tests/ of this checkout; of the installed (editable) package when this file was copied elsewhere."""
+    if (HERE.parent / "tests" / "support.py").is_file():
+        return HERE.parent / "tests"
+    import aci_widgets
+
+    return Path(aci_widgets.__file__).resolve().parents[1] / "tests"
+
+
+sys.path.insert(0, str(_tests_folder()))
+
+import leftovers  # noqa: E402
+from support import isolate_mnist_cache  # noqa: E402
+
 SANITIZE_FILE = HERE / "nbval-sanitize.cfg"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 # Each notebook deploys into a workspace of its own, named with this prefix (see tests/notebooks).
@@ -30,7 +47,7 @@ def pytest_configure(config: pytest.Config) -> None:
         home = Path(os.environ.get("TMPDIR", "/tmp")) / f"aci-widgets-tests-{os.getpid()}"
         os.environ["ACI_WIDGETS_TEST_HOME"] = str(home)
     os.environ["ACI_WIDGETS_HOME"] = os.environ["ACI_WIDGETS_TEST_HOME"]
-    os.environ.setdefault("ACI_WIDGETS_MNIST_DIR", str(REPO.parent / "shared" / "data" / "mnist"))
+    isolate_mnist_cache(Path(os.environ["ACI_WIDGETS_TEST_HOME"]))  # the kernels inherit it
     option = config.option
     if getattr(option, "nbval_sanitize_with", "unset") is None:
         option.nbval_sanitize_with = str(SANITIZE_FILE)
@@ -59,9 +76,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         item.compare_outputs = compare_without_widgets
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """Delete the services a notebook left running (it failed before its clean-up cell), then the home."""
+@pytest.hookimpl(tryfirst=True, specname="pytest_sessionfinish")
+def delete_what_notebooks_left(session: pytest.Session, exitstatus: int) -> None:
+    """Delete the services a notebook left running (it failed before its clean-up cell)."""
     home = os.environ.get("ACI_WIDGETS_TEST_HOME", "")
     workspaces = Path(home) / "workspaces"
     if "aci-widgets-tests-" not in home or not workspaces.is_dir():
@@ -82,5 +99,13 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
                 print(f"notebook clean-up: deleted {service.name} left by a notebook in {folder.name}")
             except Exception as exc:  # noqa: BLE001
                 print(f"notebook clean-up: could not delete {service.name}: {exc}")
-    if not os.environ.get("ACI_WIDGETS_KEEP_TEST_HOME"):
-        shutil.rmtree(home, ignore_errors=True)
+
+
+@pytest.hookimpl(trylast=True)  # after the kernels are stopped
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Whatever the session still runs is stopped and fails the run; then the home goes."""
+    leftovers.finish_session(session)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:  # noqa: ANN001
+    leftovers.report(terminalreporter, config)

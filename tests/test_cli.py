@@ -10,7 +10,9 @@ def _cli(*args, cwd):
                           text=True, timeout=900)
 
 
-def test_demo_deploys_scores_draws_and_cleans_up(tmp_path, mnist_dir):
+def test_demo_deploys_scores_draws_and_cleans_up(tmp_path, mnist_source):
+    # The demo finds MNIST as a user's would: $ACI_WIDGETS_MNIST_DIR (the session's cache, unless set), a download,
+    # else the offline digits.
     result = _cli("demo", "--target", "process", "--workspace", "cli-demo", "--seed", "3", "--n", "12",
                   cwd=tmp_path)
     assert result.returncode == 0, result.stderr + result.stdout

@@ -6,7 +6,6 @@ Real MNIST digits, a real scikit-learn model, real environments and real HTTP se
 from __future__ import annotations
 
 import json
-import os
 import uuid
 
 import numpy as np
@@ -14,7 +13,7 @@ import pytest
 
 
 @pytest.fixture
-def seed_files(workdir, mnist_dir):
+def seed_files(workdir, mnist_source):
     """What the seed takes as given: a trained model file, score.py and myenv.yml in the working directory."""
     from aci_widgets.demo.assets import write_assets
     from aci_widgets.demo.model import train_demo_model
@@ -24,23 +23,12 @@ def seed_files(workdir, mnist_dir):
     return workdir
 
 
-def _docker_or_fail():
-    from support import requirement_missing
-
-    from aci_widgets.core.target import target_class
-
-    try:
-        reason = target_class("docker").unavailable_reason()
-    except ImportError as exc:
-        reason = f"the docker target is not installed ({exc})"
-    if reason:
-        requirement_missing("A Docker engine", reason)
-
-
 @pytest.mark.parametrize("target", ["process", pytest.param("docker", marks=pytest.mark.docker)])
-def test_the_seed_workflow_three_ways(target, seed_files, tmp_path, capsys):
+def test_the_seed_workflow_three_ways(target, seed_files, mnist_source, tmp_path, capsys):
     if target == "docker":
-        _docker_or_fail()
+        from support import require_docker
+
+        require_docker()
     # --- prerequisites ------------------------------------------------------------------------------------
     from aci_widgets.core import Workspace
 
@@ -124,14 +112,11 @@ def test_the_seed_workflow_three_ways(target, seed_files, tmp_path, capsys):
         assert out.count("Healthy") >= 3
         assert f"Target: {target}" in out
 
-        # --- test the web service (the seed's code, with the data read from the shared MNIST files) --------
-        from aci_widgets.mnist import load_data
-
-        images = os.path.join(os.environ["ACI_WIDGETS_MNIST_DIR"], "t10k-images-idx3-ubyte.gz")
-        labels = load_data(os.path.join(os.environ["ACI_WIDGETS_MNIST_DIR"], "t10k-labels-idx1-ubyte.gz"), True)
-        X_test = load_data(images, False) / 255.0
+        # --- test the web service (the seed's code, with the session's MNIST test set) ----------------------
+        X_test, labels = mnist_source.load()
         n = 30
-        sample_indices = np.random.default_rng(1).permutation(range(8000, 10000))[0:n]  # held-out digits
+        cut = 8000 if mnist_source.official else 4000  # train_demo_model trained on the digits before the cut
+        sample_indices = np.random.default_rng(1).permutation(range(cut, len(X_test)))[0:n]  # held-out digits
         test_samples = json.dumps({"data": X_test[sample_indices].tolist()})
         test_samples = bytes(test_samples, encoding='utf8')
 

@@ -9,15 +9,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from aci_widgets import mnist
 from aci_widgets.demo.gallery import render_gallery, save_gallery
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 @pytest.fixture(scope="module")
-def digits(mnist_dir: Path) -> tuple[np.ndarray, np.ndarray]:
-    X, y = mnist.load_mnist("test", mnist_dir)
+def digits(mnist_data: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    X, y = mnist_data
     return X[:8], y[:8]
 
 
@@ -49,8 +48,8 @@ def test_wrong_predictions_are_red(digits) -> None:
     assert _count(rgb, "red") > 50 and _count(rgb, "green") > 50
 
 
-def test_uint8_without_labels_and_saved(digits, mnist_dir: Path, tmp_path: Path) -> None:
-    X8, _ = mnist.load_mnist("test", mnist_dir, normalize=False)
+def test_uint8_without_labels_and_saved(digits, mnist_source, tmp_path: Path) -> None:
+    X8, _ = mnist_source.load(normalize=False)
     target = save_gallery(tmp_path / "g.png", X8[:3], [7, 2, 1], title="three digits")
     rgb = _pixels(target.read_bytes())
     assert _count(rgb, "red") == 0 and _count(rgb, "green") == 0

@@ -1,4 +1,5 @@
-"""Fixtures of the widget tests: a comm that records what would go to the browser, MNIST, an MNIST model.
+"""Fixtures of the widget tests: a comm that records what would go to the browser (MNIST and the MNIST model come
+from tests/conftest.py).
 
 Widgets are tested without a browser, as ipywidgets tests itself: the comm is replaced by one that records every
 message, and the assertions read traits, ``Output.outputs`` and the recorded messages.
@@ -10,12 +11,11 @@ import sys
 from pathlib import Path
 
 import comm
-import numpy as np
 import pytest
 
 sys.path.append(str(Path(__file__).parent))  # for widget_helpers
 
-from widget_helpers import MNIST_SCORE, CommLog  # noqa: E402
+from widget_helpers import CommLog  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -28,19 +28,3 @@ def comm_log(monkeypatch: pytest.MonkeyPatch):
     yield log
     ipywidgets.Widget.close_all()
 
-
-@pytest.fixture
-def mnist_data(mnist_dir: Path) -> tuple[np.ndarray, np.ndarray]:
-    from aci_widgets.mnist import load_mnist
-
-    return load_mnist("test", mnist_dir)
-
-
-@pytest.fixture
-def mnist_numpy_model(numpy_model: Path, mnist_data: tuple[np.ndarray, np.ndarray]) -> Path:
-    """score_mnist.py and mnist_weights.npy: a least-squares linear MNIST classifier needing only numpy."""
-    X, y = mnist_data[0][:3000], mnist_data[1][:3000]
-    weights = np.linalg.lstsq(np.hstack([X, np.ones((len(X), 1))]), np.eye(10)[y], rcond=None)[0]
-    np.save(numpy_model / "mnist_weights.npy", weights)
-    (numpy_model / "score_mnist.py").write_text(MNIST_SCORE)
-    return numpy_model
