@@ -6,7 +6,6 @@ Everything a test makes carries the session's workspace label and is removed by 
 
 from __future__ import annotations
 
-import os
 import sys
 import types
 import uuid
@@ -27,14 +26,14 @@ from aci_widgets.core.target import ImageSpec, ServiceSpec
 @pytest.fixture(scope="session")
 def docker_client() -> Any:
     """The shared client; skips without an engine, and fails instead under CI=true."""
+    from support import requirement_missing
+
     from aci_widgets.targets.docker.client import docker_client as shared_client
     from aci_widgets.targets.docker.client import unavailable_reason
 
     reason = unavailable_reason()
     if reason is not None:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI needs a Docker engine: {reason}")
-        pytest.skip(reason)
+        requirement_missing("A Docker engine", reason)  # skips; fails under CI
     return shared_client()
 
 
