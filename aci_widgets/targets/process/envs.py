@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import queue
+import re
 import shutil
 import subprocess
 import sys
@@ -23,6 +24,7 @@ from pathlib import Path
 from ... import runtime
 from ...core.errors import ImageBuildError, OperationCancelled
 from ...core.operation import Reporter
+from ...core.piplog import root_cause
 from ...core.workspace import home
 
 # What the scoring runtime itself needs in every environment.
@@ -105,11 +107,11 @@ def _run(command: list[str], report: Reporter, what: str) -> None:
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                             text=True, bufsize=1, env={**os.environ, "PIP_NO_INPUT": "1"})
     errors: list[str] = []
-    tail: list[str] = []
+    output: list[str] = []
     try:
         for line in _lines(proc, report):
             report.log(line)
-            tail = (tail + [line])[-30:]
+            output.append(line)
             if line.startswith("ERROR:") or "error:" in line.lower()[:20]:
                 errors.append(line)
     except OperationCancelled:
@@ -117,8 +119,19 @@ def _run(command: list[str], report: Reporter, what: str) -> None:
         proc.wait()
         raise
     if proc.wait() != 0:
-        first = errors[0] if errors else (tail[-1] if tail else f"exit status {proc.returncode}")
-        raise ImageBuildError(f"{what} failed: {first}", "\n".join(errors or tail))
+        tail = output[-30:]
+        cause = root_cause(output)  # pip's own lines say "subprocess-exited-with-error"; this says why
+        first = str(cause) if cause else errors[0] if errors else tail[-1] if tail else f"exit status {proc.returncode}"
+        hint = _from_source_hint(cause.requirement) if cause and cause.requirement else ""
+        raise ImageBuildError(f"{what} failed: {first}{hint}", "\n".join(errors or tail))
+
+
+def _from_source_hint(requirement: str) -> str:
+    """What to do when a package failed to build from source: often an old pin with no wheel for this Python."""
+    name = re.split(r"[<>=!~;\[ @]", requirement, maxsplit=1)[0]
+    python = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    return (f"\npip had to build {requirement} from source, which failed: pin a version of {name} that has a wheel"
+            f" for Python {python} (a newer one, often) to install it without building.")
 
 
 def _lines(proc: subprocess.Popen[str], report: Reporter) -> Iterator[str]:

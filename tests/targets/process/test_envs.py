@@ -47,6 +47,21 @@ def test_a_failed_install_leaves_nothing_behind(tmp_path, monkeypatch):
     op = Operation("env", lambda report: ensure_env(["no-such-package-aci-widgets==9.9"], report)).start()
     with pytest.raises(ImageBuildError) as info:
         op.result(300)
-    assert "pip install failed" in str(info.value)
+    assert str(info.value).startswith("pip install failed: Could not find a version that satisfies the requirement"
+                                      " no-such-package-aci-widgets==9.9")
     assert "no-such-package-aci-widgets" in info.value.detail
     assert not [p for p in envs_root().iterdir() if p.is_dir()]
+
+
+def test_a_failed_build_from_source_names_pips_root_cause(tmp_path, monkeypatch):
+    """An old pin with no wheel for this Python: pip says only subprocess-exited-with-error at the end."""
+    monkeypatch.setenv("ACI_WIDGETS_HOME", str(tmp_path / "home"))
+    from aci_widgets.targets.process.envs import ensure_env
+
+    op = Operation("env", lambda report: ensure_env(["scikit-learn==0.20.3"], report)).start()
+    with pytest.raises(ImageBuildError) as info:
+        op.result(600)
+    first, hint = str(info.value).splitlines()[:2]
+    assert first == ("pip install failed: ModuleNotFoundError: No module named 'pkg_resources'"
+                     " (while building scikit-learn==0.20.3 from source)")
+    assert "pin a version of scikit-learn that has a wheel for Python 3." in hint
