@@ -23,6 +23,7 @@ import docker
 from docker.errors import APIError, NotFound
 
 from ...core.errors import ImageBuildError, OperationCancelled
+from ...core.piplog import root_cause
 from .client import api_kwargs, docker_client
 
 if TYPE_CHECKING:
@@ -167,7 +168,8 @@ def _build_error(tag: str, progress: _Progress, chunk: dict[str, Any]) -> ImageB
     step = progress.step or "the build"
     errors = [line for line in progress.step_lines if line.lstrip().startswith("ERROR:")]
     shown = errors or progress.step_lines[-20:]
-    return ImageBuildError(f"Building image {tag} failed at {step}",
+    cause = root_cause(progress.step_lines)  # pip's own last words are "subprocess-exited-with-error"
+    return ImageBuildError(f"Building image {tag} failed at {step}" + (f"\n{cause}" if cause else ""),
                            detail="\n".join([*shown, detail_msg.strip()]))
 
 
