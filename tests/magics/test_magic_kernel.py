@@ -8,6 +8,8 @@ import time
 import pytest
 from jupyter_client.manager import start_new_kernel  # installed with jupyterlab (test extra)
 
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
 
 @pytest.fixture
 def kernel(numpy_model):
@@ -17,8 +19,8 @@ def kernel(numpy_model):
     km.shutdown_kernel(now=True)
 
 
-def execute(kc, code, limit=300.0):
-    """Every iopub message the cell caused, in order, until the kernel is idle again."""
+def execute(kc, code, limit=300.0, any_parent=False):
+    """Every iopub message the cell caused (``any_parent``: every message), in order, until the cell is done."""
     msg_id = kc.execute(code)
     messages, deadline = [], time.monotonic() + limit
     while time.monotonic() < deadline:
@@ -26,10 +28,11 @@ def execute(kc, code, limit=300.0):
             msg = kc.get_iopub_msg(timeout=1)
         except queue.Empty:
             continue
-        if msg["parent_header"].get("msg_id") != msg_id:
+        ours = msg["parent_header"].get("msg_id") == msg_id
+        if not ours and not any_parent:
             continue
         messages.append(msg)
-        if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+        if ours and msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
             return messages
     raise AssertionError(f"cell did not finish: {code!r}")
 
@@ -46,9 +49,46 @@ def test_deploy_in_a_kernel_shows_a_live_panel_and_a_card(kernel, ws):
     shown_at, result = kinds.index("display_data"), kinds.index("execute_result")
     live = [i for i, kind in enumerate(kinds) if kind == "comm_msg" and shown_at < i < result]
     assert len(live) > 10  # the panel changed on screen while the cell was still running
+    panel = shown[0]["content"]
+    final = [m["content"] for m in messages if m["msg_type"] == "update_display_data"
+             and m["content"]["transient"]["display_id"] == panel["transient"]["display_id"]]
+    assert "Waiting" in panel["data"]["text/html"]  # the static copy as displayed ...
+    at_end = final[-1]["data"]["text/html"]
+    assert "Healthy" in at_end and at_end.count("✔") == 4  # ... and at the end
     card = messages[result]["content"]["data"]
-    assert "Healthy" in card["text/html"] and "kernel-1" in card["text/html"]
+    assert WIDGET_VIEW in card  # the live service card ...
+    assert "Healthy" in card["text/html"] and "kernel-1" in card["text/html"]  # ... with its static copy
     assert card["text/plain"].startswith("AciWebservice(") or card["text/plain"].startswith("Webservice(")
+
+
+def test_a_background_deploy_shows_its_panel_in_its_own_cell_while_the_kernel_is_free(kernel, ws):
+    """--no-wait: the cell returns with the panel Running and a Cancel button; the panel goes on drawing (its
+    updates and its final static copy belong to the deploy cell, even while another cell runs) until Healthy."""
+    execute(kernel, f"%load_ext aci_widgets\n%config DeployMagics.workspace = {ws.name!r}\n"
+                    f"%config DeployMagics.workspace_path = {str(ws.root)!r}")
+    deploy = execute(kernel, "svc = %deploy_aci kernel-bg --model weights.npy --conda myenv.yml --no-wait\n"
+                             "panel = get_ipython().magics_manager.registry['DeployMagics'].last_panel\n"
+                             "print('returned:', panel.state, '| cancel shown:',\n"
+                             "      panel.cancel_button.layout.display == '')")
+    deploy_id = deploy[0]["parent_header"]["msg_id"]
+    shown = [m["content"] for m in deploy if m["msg_type"] == "display_data"]
+    assert WIDGET_VIEW in shown[0]["data"]
+    printed = "".join(m["content"]["text"] for m in deploy if m["msg_type"] == "stream")
+    assert printed.startswith("returned: ") and "| cancel shown: True" in printed
+    assert "returned: Healthy" not in printed  # it returned while deploying
+
+    later = execute(kernel, "assert panel.wait_finished(300)\n"
+                            "print(panel.state, [r.state for r in panel.rows.values()], "
+                            "panel.cancel_button.layout.display, panel.log_view.expanded)", any_parent=True)
+    waiting_id = later[0]["parent_header"]["msg_id"]
+    printed = "".join(m["content"]["text"] for m in later if m["msg_type"] == "stream"
+                      and m["parent_header"]["msg_id"] == waiting_id)
+    assert printed.strip() == "Healthy ['done', 'done', 'done', 'done'] none False"
+    final = [m for m in later if m["msg_type"] == "update_display_data"
+             and m["content"]["transient"]["display_id"] == shown[0]["transient"]["display_id"]]
+    assert final, "the panel's static copy was not refreshed at the end"
+    assert final[-1]["parent_header"]["msg_id"] == deploy_id  # drawn into the deploy cell, not the running one
+    assert "Healthy" in final[-1]["content"]["data"]["text/html"]
 
 
 def test_a_mistake_in_a_kernel_is_one_line_without_traceback(kernel, ws):
