@@ -64,6 +64,11 @@ def call_init(module: ModuleType) -> float:
         try:
             init()
         except (Exception, SystemExit) as exc:
+            from .hints import model_file_hint
+
+            hint = model_file_hint(exc)
+            if hint and hasattr(exc, "add_note"):  # Python 3.11+: the note ends the traceback wherever it is shown
+                exc.add_note(hint)
             raise ScoreScriptError("init", exc) from exc
     return time.perf_counter() - start
 
