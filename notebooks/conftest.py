@@ -33,7 +33,7 @@ def _tests_folder() -> Path:
 sys.path.insert(0, str(_tests_folder()))
 
 import leftovers  # noqa: E402
-from support import isolate_mnist_cache  # noqa: E402
+from support import isolate_mnist_cache, isolate_user_folders  # noqa: E402
 
 SANITIZE_FILE = HERE / "nbval-sanitize.cfg"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
@@ -48,6 +48,8 @@ def pytest_configure(config: pytest.Config) -> None:
         os.environ["ACI_WIDGETS_TEST_HOME"] = str(home)
     os.environ["ACI_WIDGETS_HOME"] = os.environ["ACI_WIDGETS_TEST_HOME"]
     isolate_mnist_cache(Path(os.environ["ACI_WIDGETS_TEST_HOME"]))  # the kernels inherit it
+    isolate_user_folders(Path(os.environ["ACI_WIDGETS_TEST_HOME"]))
+    leftovers.start_session(config)
     option = config.option
     if getattr(option, "nbval_sanitize_with", "unset") is None:
         option.nbval_sanitize_with = str(SANITIZE_FILE)

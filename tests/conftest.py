@@ -28,6 +28,7 @@ from support import (  # noqa: E402
     MnistSource,
     cleanup_workspace,
     isolate_mnist_cache,
+    isolate_user_folders,
     resolve_mnist,
     write_mnist_numpy_model,
 )
@@ -68,6 +69,8 @@ def pytest_configure(config: pytest.Config) -> None:
         os.environ["ACI_WIDGETS_TEST_HOME"] = str(home)
     os.environ["ACI_WIDGETS_HOME"] = os.environ["ACI_WIDGETS_TEST_HOME"]
     isolate_mnist_cache(Path(os.environ["ACI_WIDGETS_TEST_HOME"]))
+    isolate_user_folders(Path(os.environ["ACI_WIDGETS_TEST_HOME"]))
+    leftovers.start_session(config)
     # The fallback is said once, in the terminal summary (tests that check the warning itself still see it).
     config.addinivalue_line("filterwarnings", "ignore:MNIST test files unavailable:UserWarning")
 

@@ -169,6 +169,26 @@ def container_leftovers(workspaces: set[str]) -> list[str]:
 # --- the session's end, shared by tests/conftest.py and notebooks/conftest.py -----------------------------------
 
 _FOUND = "aci_widgets_leftovers"  # config attribute: what the end-of-session check found (checked once)
+_BEFORE = "aci_widgets_user_folders"  # config attribute: the package's own folders in ~ as the session found them
+# What aci_widgets writes in the user's home by default (workspaces and environments; the MNIST cache).
+USER_FOLDERS = (Path("~/.aci_widgets"), Path("~/.cache/aci_widgets"))
+
+
+def user_folders_state() -> dict[str, int]:
+    """Modification times of the package's folders in ~, two levels down (what adding a file there changes)."""
+    state = {}
+    for top in USER_FOLDERS:
+        top = top.expanduser()
+        for folder in [top, *top.glob("*"), *top.glob("*/*")]:
+            with contextlib.suppress(OSError):
+                state[str(folder)] = folder.stat().st_mtime_ns
+    return state
+
+
+def start_session(config) -> None:  # noqa: ANN001 - a pytest.Config
+    """Remember the package's folders in ~, to check at the end that the session wrote nothing there."""
+    if not hasattr(config, _BEFORE):
+        setattr(config, _BEFORE, user_folders_state())
 
 
 def check(home: str, temp_folders: Iterable[Path] = ()) -> list[str]:
@@ -189,6 +209,10 @@ def finish_session(session) -> None:  # noqa: ANN001 - a pytest.Session
     home = os.environ.get("ACI_WIDGETS_TEST_HOME", "")
     factory = getattr(config, "_tmp_path_factory", None)
     found = check(home, [factory.getbasetemp()] if factory is not None else [])
+    before, after = getattr(config, _BEFORE, None), user_folders_state()
+    if before is not None and before != after:
+        changed = sorted(p for p in before.keys() | after.keys() if before.get(p) != after.get(p))
+        found.append(f"files written outside the repo and temp folders: {', '.join(changed)}")
     setattr(config, _FOUND, found)
     if found:
         session.exitstatus = 1  # pytest.ExitCode.TESTS_FAILED

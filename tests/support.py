@@ -69,6 +69,23 @@ def cleanup_workspace(ws) -> None:  # noqa: ANN001 - a core Workspace
             print(f"cleanup: could not delete image {image.id}: {exc}")
 
 
+# --- the user's folders stay untouched --------------------------------------------------------------------------
+
+# Where IPython shells and kernels, Jupyter (notebook signatures, kernel connection files), matplotlib and other
+# tools write by default in the user's home; a test session gives them folders of its own unless already set.
+USER_FOLDER_VARS = {"IPYTHONDIR": "ipython", "JUPYTER_DATA_DIR": "jupyter-data", "JUPYTER_RUNTIME_DIR": "jupyter-run",
+                    "MPLCONFIGDIR": "matplotlib", "XDG_CACHE_HOME": "cache"}
+
+
+def isolate_user_folders(home: Path) -> None:
+    """Point the tools that tests run at folders under the session's ``home`` instead of ~ (unless set already)."""
+    for var, name in USER_FOLDER_VARS.items():
+        if not os.environ.get(var):
+            folder = home / "user" / name
+            folder.mkdir(parents=True, exist_ok=True)
+            os.environ[var] = str(folder)
+
+
 # --- MNIST, as users get it ------------------------------------------------------------------------------------
 
 MNIST_CACHE_VAR = "ACI_WIDGETS_TEST_MNIST_CACHE"  # the session's stand-in for ~/.cache/aci_widgets/mnist
