@@ -26,6 +26,7 @@ import filelock
 from . import events
 from .errors import OperationCancelled, UserErrorException, WebserviceException
 from .image import ContainerImageConfig, Image, _alive, _register_image, build_for_target
+from .local_webservice import LocalServiceMixin
 from .model import Model
 from .names import check_service_name
 from .operation import Operation, Reporter, running
@@ -50,6 +51,9 @@ class AciServiceDeploymentConfiguration:
     auth_enabled: bool = False
     max_request_mb: float = 100.0
     port: int | None = None
+    primary_key: str | None = None  # azureml's: the service's keys, when auth_enabled (else random ones)
+    secondary_key: str | None = None
+    azure_settings: dict[str, Any] = field(default_factory=dict)  # Azure-only settings, kept for a cloud target
     compute_type = "ACI"
 
     def validate(self) -> None:
@@ -90,6 +94,7 @@ class Webservice:
     name = property(lambda self: self._row["name"])
     tags = property(lambda self: dict(self._row["tags"]))
     description = property(lambda self: self._row["description"])
+    properties = property(lambda self: dict(self._row["config"].get("properties") or {}))
 
     @property
     def compute_type(self) -> str:
@@ -338,13 +343,22 @@ class Webservice:
         return WebserviceException(f"Service {self.name!r} did not answer at {uri} ({exc}); its state is {state}. "
                                    f"{error} See service.get_logs().".strip())
 
-    def get_logs(self, num_lines: int = 5000) -> str:
-        """The service's own output (the scoring server's log); for a failed deployment, why it failed."""
+    def get_logs(self, num_lines: int = 5000, init: bool = False) -> str:
+        """The service's own output (the scoring server's log); for a failed deployment, why it failed.
+
+        ``init=True``: only the start-up part, up to the line saying the server is ready (or all of it if it
+        never got there), as azureml's init-container log.
+        """
         self._refresh()
         handle = self._row.get("handle")
-        if handle:
-            return target_class(self._row["target"])().logs(self.workspace, handle, tail=num_lines)
-        return "\n".join(filter(None, [self._row.get("error"), self._row.get("detail")]))
+        if not handle:
+            return "\n".join(filter(None, [self._row.get("error"), self._row.get("detail")]))
+        target = target_class(self._row["target"])()
+        if not init:
+            return target.logs(self.workspace, handle, tail=num_lines)
+        lines = target.logs(self.workspace, handle).splitlines()
+        ready = next((i for i, line in enumerate(lines) if " ready on http" in line), len(lines) - 1)
+        return "\n".join(lines[: ready + 1][-num_lines:])
 
     def get_keys(self) -> tuple[str, str]:
         keys = self._row.get("keys")
@@ -382,32 +396,39 @@ class Webservice:
 
     def update(self, image: Image | None = None, tags: dict[str, str] | None = None,
                properties: dict[str, str] | None = None, description: str | None = None,
-               auth_enabled: bool | None = None, cpu_cores: float | None = None,
-               memory_gb: float | None = None, **_azure: Any) -> None:
-        """Change tags/description at once; a new image, auth or limits redeploy the service under its name."""
+               auth_enabled: bool | None = None, ssl_enabled: bool | None = None, ssl_cert_pem_file: str | None = None,
+               ssl_key_pem_file: str | None = None, ssl_cname: str | None = None,
+               enable_app_insights: bool | None = None, models: list[Model] | None = None,
+               inference_config: Any = None, *, cpu_cores: float | None = None, memory_gb: float | None = None,
+               _image_config: ContainerImageConfig | None = None, _deployment_config: Any = None,
+               **others: Any) -> None:
+        """azureml's update: tags, properties and description change at once; a new image, models, inference
+        config, auth or limits rebuild what they must and restart the service under its name and port.
+
+        An argument that cannot be applied here raises, naming it; nothing is dropped silently.
+        """
+        from .service_update import redeploy, refuse_unavailable
+
+        refuse_unavailable(self, others, ssl_enabled=ssl_enabled, ssl_cert_pem_file=ssl_cert_pem_file,
+                           ssl_key_pem_file=ssl_key_pem_file, ssl_cname=ssl_cname,
+                           enable_app_insights=enable_app_insights)
+        if image is not None and (models is not None or inference_config is not None or _image_config is not None):
+            raise UserErrorException("update() got image together with models/inference_config: pass either a "
+                                     "built image, or the models and inference_config to build one from.")
         self._refresh()
         fields: dict[str, Any] = {}
         if tags is not None:
             fields["tags"] = dict(tags)
         if description is not None:
             fields["description"] = description
+        if properties is not None:
+            fields["config"] = {**self._row["config"], "properties": {**self.properties, **properties}}
         if fields:
             self.workspace.registry.update("services", {"name": self.name}, **fields)
-        config = dict(self._row["config"])
-        changed = False
-        for key, value in (("auth_enabled", auth_enabled), ("cpu_cores", cpu_cores), ("memory_gb", memory_gb)):
-            if value is not None and config.get(key) != value:
-                config[key], changed = value, True
-        if image is None and not changed:
             self._refresh()
-            return
-        new_image = image or self.image
-        if new_image is None:
-            raise WebserviceException(f"Service {self.name!r} has no image to redeploy; deploy it again.")
-        deployment_config = _config_from_dict(config)
-        replacement = _deploy(self.workspace, self.name, deployment_config, True, image=new_image,
-                              tags=self.tags, description=self.description)
-        self._operation = replacement._operation
+        redeploy(self, image=image, models=models, inference_config=inference_config, image_config=_image_config,
+                 deployment_config=_deployment_config,
+                 changes={"auth_enabled": auth_enabled, "cpu_cores": cpu_cores, "memory_gb": memory_gb})
         self._refresh()
 
     def reload(self, wait: bool = True, show_output: bool = False) -> None:
@@ -494,7 +515,17 @@ class Webservice:
         return {"name": self.name, "state": state, "error": error, "computeType": self.compute_type,
                 "target": self.target, "imageId": self.image_id, "scoringUri": self.scoring_uri,
                 "swaggerUri": self.swagger_uri, "tags": self.tags, "description": self.description,
+                "properties": self.properties, "workspaceName": self.workspace.name,
+                "modelIds": [m.id for m in self.models],
                 "createdTime": self.created_time.isoformat(), "updatedTime": self.updated_time.isoformat()}
+
+    @classmethod
+    def deserialize(cls, workspace: Workspace, webservice_payload: dict[str, Any]) -> Webservice:
+        """The service a ``serialize()`` payload names, reattached in ``workspace`` (it must still exist)."""
+        name = webservice_payload.get("name") if isinstance(webservice_payload, dict) else None
+        if not name:
+            raise UserErrorException("deserialize() needs a payload from service.serialize() (with its 'name').")
+        return cls(workspace, name)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(workspace={self.workspace.name!r}, name={self.name!r})"
@@ -512,11 +543,17 @@ class AciWebservice(Webservice):
             tags=dict(tags or {}), properties=dict(properties or {}), description=description,
             location=location, auth_enabled=bool(auth_enabled),
             max_request_mb=100.0 if max_request_mb is None else max_request_mb)
+        config.primary_key, config.secondary_key = _azure.pop("primary_key", None), _azure.pop("secondary_key", None)
+        from .service_update import azure_only
+
+        config.azure_settings = azure_only("AciWebservice.deploy_configuration", _azure)
         config.validate()
         return config
 
 
-class LocalWebservice(Webservice):
+class LocalWebservice(LocalServiceMixin, Webservice):
+    """A service on this machine, with azureml's local states (``running``...) and methods (see local_webservice)."""
+
     @staticmethod
     def deploy_configuration(port: int | None = None) -> LocalWebserviceDeploymentConfiguration:
         """A service on this machine, on ``port`` (a free one if None); ``service.reload()`` picks up score.py."""
@@ -561,7 +598,8 @@ def _deploy(workspace: Workspace, name: str, config: AciServiceDeploymentConfigu
     if previous is not None and not overwrite:  # at once when it is clear; checked again under the lock
         _refuse_existing(workspace, previous, Webservice(workspace, name)._status()[0])
 
-    keys = auth_keys or ((secrets.token_urlsafe(24), secrets.token_urlsafe(24)) if config.auth_enabled else None)
+    keys = auth_keys or ((config.primary_key or secrets.token_urlsafe(24), config.secondary_key
+                          or secrets.token_urlsafe(24)) if config.auth_enabled else None)
     config_dict = {k: getattr(config, k) for k in config.__dataclass_fields__} | {"compute_type": config.compute_type}
     registered = threading.Event()
     replaced: list[dict[str, Any]] = []
@@ -636,7 +674,7 @@ def _deploy(workspace: Workspace, name: str, config: AciServiceDeploymentConfigu
         operation.cancel()
         operation.wait()
         raise
-    service = Webservice(workspace, name)
+    service = (LocalWebservice if config.compute_type == "Local" else Webservice)(workspace, name)
     service._operation = operation
     return service
 
