@@ -24,6 +24,7 @@ TARGET_ENV = "ACI_WIDGETS_TARGET"
 _BUILTIN = {
     "process": "aci_widgets.targets.process:ProcessTarget",
     "docker": "aci_widgets.targets.docker:DockerTarget",
+    "aci": "aci_widgets.targets.aci:AciTarget",
 }
 
 

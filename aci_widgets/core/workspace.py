@@ -19,7 +19,7 @@ from .names import check_workspace_name
 from .registry import Registry
 
 HOME_ENV = "ACI_WIDGETS_HOME"
-TARGETS = ("auto", "process", "docker")
+TARGETS = ("auto", "process", "docker", "aci")
 _CONFIG_PLACES = (Path(".azureml") / "config.json", Path("aml_config") / "config.json", Path("config.json"))
 
 
