@@ -7,6 +7,7 @@ printer behind ``show_output=True`` is one such front end, the notebook panel an
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import time
 from collections.abc import Callable
@@ -116,12 +117,48 @@ def format_event(event: Event) -> str | None:
 
 
 def print_events(operation: Operation, stream: TextIO | None = None) -> None:
-    """The console front end: print each event as it arrives until the operation ends (without colour codes)."""
+    """The console front end: print each event as it arrives until the operation ends (without colour codes).
+
+    A failure's traceback is shown once: a service log's traceback is held back until its step ends, and dropped
+    if the failure's detail (printed at the end) repeats it; a failure's message is not repeated at the end.
+    """
     out = stream or sys.stdout
+    held: list[str] = []  # service log lines from a "Traceback" line on, until the step ends
+    failed_with = ""
+
+    def show(text: str) -> None:
+        print(strip_ansi(text), file=out, flush=True)
+
+    def release(detail: str = "") -> None:
+        repeated = {line.strip() for line in detail.splitlines() if line.strip()}
+        for line in held:
+            if strip_ansi(line).strip() not in repeated:
+                show(f"  | {line}")
+        held.clear()
+
     for event in operation.follow():
+        if isinstance(event, LogLine) and event.source == "service" and (
+                held or strip_ansi(event.line).startswith("Traceback (most recent call last)")):
+            held.append(event.line)
+            if len(held) >= _MAX_HELD:
+                release()
+            continue
+        if isinstance(event, (StepFinished, StepStarted)):
+            release()
+        elif isinstance(event, StepFailed):
+            release(event.detail)
+            failed_with = event.error
+        elif isinstance(event, Finished):
+            release(event.detail)
+            if event.error and event.error == failed_with:
+                event = dataclasses.replace(event, error="")  # its step's FAILED line said it already
         line = format_event(event)
         if line is not None:
-            print(strip_ansi(line), file=out, flush=True)
+            show(line)
+    release()
+
+
+_MAX_HELD = 200  # a traceback longer than this is shown as it comes
 
 
 Presenter = Callable[["Operation"], None]

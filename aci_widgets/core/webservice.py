@@ -225,9 +225,11 @@ class Webservice:
         """
         timeout = timeout_sec or self._DEFAULT_TIMEOUT
         self._operation = self._operation or running(_op_key(self.workspace, self.name))
+        shown = False
         if self._operation is not None:
             if show_output:
                 events.present(self._operation)
+                shown = self._operation.done()
             if not self._operation.wait(timeout):
                 # As in azureml, a deployment that overruns its wait ends Failed; here its server is stopped too.
                 reason = (f"The deployment did not become Healthy within {timeout:g} s (timeout_sec); it was "
@@ -244,7 +246,9 @@ class Webservice:
             state, error, detail = self._status()
         if state == "Failed":
             message = f"Service {self.name!r} deployment failed: {error}"
-            if detail:
+            if detail and shown:  # the presenter has just shown it: once is enough (it stays in .detail)
+                message += "\n(Its traceback or build log is shown above; this exception's .detail holds it.)"
+            elif detail:
                 message += f"\n{detail}"
             raise WebserviceException(message, detail)
 
