@@ -80,7 +80,30 @@ class Image:
 
     @property
     def models(self) -> list[Model]:
-        return [Model(self.workspace, name, version=version) for name, version in self._row["models"]]
+        """The registered models it was built from (a model deleted since is left out; the image keeps a copy)."""
+        from .errors import ModelNotFoundException
+
+        found = []
+        for name, version in self._row["models"]:
+            try:
+                found.append(Model(self.workspace, name, version=version))
+            except ModelNotFoundException:
+                continue
+        return found
+
+    @property
+    def image_build_log_uri(self) -> str | None:
+        """A file:// URI of the build log, written out of the registry when asked (None before a build ends)."""
+        from .image_context import build_log_file
+
+        return build_log_file(self)
+
+    @property
+    def generated_dockerfile_uri(self) -> str:
+        """A file:// URI of a Dockerfile, in a build context that ``docker build`` accepts as it is."""
+        from .image_context import dockerfile_file
+
+        return dockerfile_file(self)
 
     @property
     def creation_state(self) -> str:
@@ -319,9 +342,10 @@ def _prepare_context(image: Image, row: dict[str, Any], folder: Path, report: Re
     shutil.copyfile(store.path(spec["script"]), script)
     for name, manifest in spec["dependencies"].items():
         store.materialize(manifest, folder if len(manifest) == 1 and name in manifest else folder / name)
+    copies = spec.get("model_copies") or {}  # models deleted since the image was made (see Model.delete)
     for name, version in row["models"]:
-        model = Model(ws, name, version=version)
-        store.materialize(model.manifest, folder / "azureml-models" / name / str(version))
+        manifest = copies.get(f"{name}:{version}") or Model(ws, name, version=version).manifest
+        store.materialize(manifest, folder / "azureml-models" / name / str(version))
     if spec["conda"]:
         conda_copy = folder / ".conda.yml"
         shutil.copyfile(store.path(spec["conda"]), conda_copy)

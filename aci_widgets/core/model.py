@@ -105,11 +105,11 @@ class Model:
             manifest, size = workspace.artifacts.put_tree(path)
             row = {"manifest": manifest, "size": size, "tags": dict(tags or {}),
                    "properties": dict(properties or {}), "description": description, "created": time.time()}
-            version = workspace.registry.insert_versioned("models", model_name, row)
-        details = _details(model_framework, model_framework_version, sample_input_dataset, sample_output_dataset,
-                           resource_configuration)
-        if details:
-            workspace.registry.upsert("model_details", {"name": model_name, "version": version, "details": details})
+            details = _details(model_framework, model_framework_version, sample_input_dataset,
+                               sample_output_dataset, resource_configuration)
+            # The details go in the model's own transaction: a crash leaves the model with them, or no model.
+            version = workspace.registry.insert_versioned(
+                "models", model_name, row, also={"model_details": {"details": details}} if details else None)
         return Model(workspace, model_name, version=version)
 
     @staticmethod
@@ -182,12 +182,21 @@ class Model:
         self._row = Model(self.workspace, self.name, version=self.version)._row
 
     def delete(self) -> None:
-        """Remove this version from the registry (refused while an image uses it), and the files no row needs."""
-        users = [f"{r['name']}:{r['version']}" for r in self.workspace.registry.select("images")
-                 if [self.name, self.version] in r["models"]]
-        if users:
-            raise UserErrorException(f"Model {self.id} is used by image(s) {', '.join(users)}; delete them first.")
-        self.workspace.registry.delete("models", name=self.name, version=self.version)
+        """Remove this version, as on Azure: refused while a service uses it; images built from it keep a copy of
+        its files (so they still deploy and rebuild). One transaction; then the files no row needs are removed."""
+        key = [self.name, self.version]
+        with self.workspace.registry.batch() as batch:
+            images = [r for r in batch.select("images") if key in r["models"]]
+            using = {(r["name"], r["version"]) for r in images}
+            services = [s["name"] for s in batch.select("services") if (s["image_name"], s["image_version"]) in using]
+            if services:
+                raise UserErrorException(f"Model {self.id} is used by service(s) {', '.join(services)}; delete "
+                                         "them first.")
+            for image in images:
+                copies = {**image["spec"].get("model_copies", {}), self.id: self.manifest}
+                batch.upsert("images", {**image, "spec": {**image["spec"], "model_copies": copies}})
+            batch.delete("models", name=self.name, version=self.version)
+            batch.delete("model_details", name=self.name, version=self.version)
         self.workspace.artifacts.collect(self.manifest.values(), self.workspace.registry.referenced_digests)
 
     def serialize(self) -> dict[str, Any]:

@@ -101,15 +101,25 @@ class Registry:
 
     # --- generic helpers ----------------------------------------------------------------------------------
 
-    def insert_versioned(self, table: str, name: str, row: dict[str, Any]) -> int:
-        """Insert a row with the next version of ``name``, allocated atomically; returns the version."""
+    def insert_versioned(self, table: str, name: str, row: dict[str, Any],
+                         also: dict[str, dict[str, Any]] | None = None) -> int:
+        """Insert a row with the next version of ``name``, allocated atomically; returns the version. ``also``:
+        rows of other tables (by table) inserted in the same transaction, with the same name and version."""
         with self.transaction() as conn:
             (latest,) = conn.execute(f"SELECT MAX(version) FROM {table} WHERE name = ?", (name,)).fetchone()
             high = conn.execute("SELECT high FROM versions WHERE kind = ? AND name = ?", (table, name)).fetchone()
             version = max(latest or 0, high[0] if high else 0) + 1
             _insert(conn, table, {**row, "name": name, "version": version})
+            for other, other_row in (also or {}).items():
+                _insert(conn, other, {**other_row, "name": name, "version": version}, replace=True)
             conn.execute("INSERT OR REPLACE INTO versions (kind, name, high) VALUES (?, ?, ?)", (table, name, version))
         return version
+
+    @contextmanager
+    def batch(self) -> Iterator[Batch]:
+        """Several reads and writes in one transaction: all of them happen, or none."""
+        with self.transaction() as conn:
+            yield Batch(conn)
 
     def upsert(self, table: str, row: dict[str, Any]) -> None:
         with self.transaction() as conn:
@@ -190,6 +200,24 @@ class Registry:
             rows = conn.execute(f"SELECT * FROM {table} WHERE {where} ORDER BY {order}",
                                 list(key.values())).fetchall()
         return [_decode(row) for row in rows]
+
+
+class Batch:
+    """Reads and writes inside one transaction (see ``Registry.batch``)."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def select(self, table: str, **key: Any) -> list[dict[str, Any]]:
+        where = " AND ".join(f"{column} = ?" for column in key) or "1"
+        return [_decode(r) for r in self.conn.execute(f"SELECT * FROM {table} WHERE {where}", list(key.values()))]
+
+    def upsert(self, table: str, row: dict[str, Any]) -> None:
+        _insert(self.conn, table, row, replace=True)
+
+    def delete(self, table: str, **key: Any) -> None:
+        where = " AND ".join(f"{column} = ?" for column in key)
+        self.conn.execute(f"DELETE FROM {table} WHERE {where}", list(key.values()))
 
 
 def _private(path: Path) -> None:

@@ -46,6 +46,7 @@ class ImageSpec:
     models: list[tuple[str, int]] = field(default_factory=list)
     tags: dict[str, str] = field(default_factory=dict)
     python: str | None = None                 # user-managed dependencies: run this interpreter, install nothing
+    lock: str | None = None                   # the environment's lock from an earlier build: install exactly it
 
     @property
     def tag(self) -> str:

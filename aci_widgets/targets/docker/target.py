@@ -80,6 +80,10 @@ class DockerTarget(Target):
             image = engine.docker_client().images.get(image_id)
             return {"tag": tag, "id": image.id, "size": image.attrs.get("Size"), "dockerfile": dockerfile}
 
+    def write_build_context(self, ws: Workspace, spec: ImageSpec, dest: Path) -> str | None:
+        """The context build_image builds from, for a user's own ``docker build`` (Model.package().save())."""
+        return prepare_context(spec, dest, build_pip_settings())
+
     def check_base_image(self, ws: Workspace, base_image: str | None, report: Reporter) -> None:
         """The engine has the base image, or pulls it now; else ``BaseImageUnavailable`` says what to do."""
         base = base_image or DEFAULT_BASE

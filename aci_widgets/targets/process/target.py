@@ -19,6 +19,7 @@ from ...core import events
 from ...core.errors import OperationCancelled, WebserviceException
 from ...core.operation import Reporter
 from ...core.target import ImageSpec, Running, ServiceSpec, ServiceStatus, Target
+from ...core.uvtool import LOCK_NAME
 from ...core.workspace import Workspace
 from . import housekeeping, prewarm
 from .envs import ensure_env, env_python
@@ -41,7 +42,7 @@ class ProcessTarget(Target):
                 env, key = Path(spec.python), f"user-managed {spec.python}"
                 report.notice(f"Using {spec.python} and its own packages (user_managed_dependencies=True).")
             else:
-                env, key = ensure_env(spec.requirements, report)
+                env, key = ensure_env(spec.requirements, report, spec.lock, spec.python_version)
             report.check_cancelled()
             image_dir = ws.root / "process" / "images" / spec.name / str(spec.version)
             staging = image_dir.with_name(f"{spec.version}.staging")
@@ -55,7 +56,8 @@ class ProcessTarget(Target):
             os.replace(staging, image_dir)
             report.log(f"Image {spec.tag}: environment {key}, files in {image_dir}")
         return {"env": str(env), "env_key": key, "image_dir": str(image_dir), "script": spec.execution_script,
-                "requirements": spec.requirements, **({"python": spec.python} if spec.python else {})}
+                "requirements": spec.requirements, **({"python": spec.python} if spec.python else {}),
+                **_lock(env, spec)}
 
     def remove_image(self, ws: Workspace, image: dict[str, Any]) -> None:
         shutil.rmtree(image.get("image_dir", ""), ignore_errors=True)
@@ -150,6 +152,14 @@ class ProcessTarget(Target):
             shutil.copyfile(source, target)
             report.log(f"Updated {rel} from {source}", "service")
         return self._launch(Path(handle["service_dir"]), handle["launch"], handle["port"], report)
+
+
+def _lock(env: Path, spec: ImageSpec) -> dict[str, str]:
+    """The environment's lock for the registry (core keeps it with the image; a rebuild installs exactly it)."""
+    if spec.python:
+        return {}
+    lock = env / LOCK_NAME
+    return {"lock": lock.read_text()} if lock.is_file() else {}
 
 
 def _tail(path: Path, lines: int | None) -> str:
