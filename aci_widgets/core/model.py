@@ -125,6 +125,16 @@ class Model:
                       show_output)
 
     @staticmethod
+    def package(workspace: Workspace, models: list[Model], inference_config: Any = None,
+                generate_dockerfile: bool = False, image_name: str | None = None,
+                image_label: str | None = None) -> Any:
+        """An image of ``models`` (built on the workspace's target; see ``wait_for_creation``), or with
+        ``generate_dockerfile=True`` its Docker build context only, for ``package.save(path)``."""
+        from .model_package import package
+
+        return package(workspace, models, inference_config, generate_dockerfile, image_name, image_label)
+
+    @staticmethod
     def list(workspace: Workspace, name: str | None = None, tags: list[Any] | None = None,
              properties: list[Any] | None = None, latest: bool = False) -> list[Model]:
         """Models, optionally filtered: ``tags=["data", ["type", "classification"]]`` as in azureml."""
