@@ -126,6 +126,13 @@ class Image:
         return None
 
     @property
+    def environment_lock(self) -> str | None:
+        """The environment's lock: every package's exact version and hashes, as the first build resolved them.
+        Rebuilding this image, on any target, installs exactly this set. None before a build, or with
+        user-managed dependencies."""
+        return (self._row.get("spec") or {}).get("lock")
+
+    @property
     def image_location(self) -> str | None:
         record = self._row.get("record") or {}
         for target_record in record.values():
@@ -323,9 +330,11 @@ def build_for_target(image: Image, target: Target, report: Reporter) -> dict[str
         ws.registry.update("images", key, state="Failed", error=error, detail=getattr(exc, "detail", ""),
                            log=build_log())
         raise
+    lock = record.pop("lock", None)
+    spec_update = {"spec": {**row["spec"], "lock": lock}} if lock and not row["spec"].get("lock") else {}
     records = {**(row.get("record") or {}), target.name: record}
     ws.registry.update("images", key, state="Succeeded", record=records, error=None, detail=None,
-                       log=build_log() or row.get("log"))
+                       log=build_log() or row.get("log"), **spec_update)
     image.update_creation_state()
     return record
 
@@ -359,7 +368,7 @@ def _prepare_context(image: Image, row: dict[str, Any], folder: Path, report: Re
                      execution_script=spec["execution_script"], requirements=mapped.requirements,
                      python_version=mapped.python_version, base_image=spec["base_image"],
                      models=[(n, v) for n, v in row["models"]], tags=dict(row["tags"]),
-                     python=(spec.get("environment") or {}).get("python"))
+                     python=(spec.get("environment") or {}).get("python"), lock=spec.get("lock"))
 
 
 def _op_key(workspace: Workspace, name: str, version: int) -> str:

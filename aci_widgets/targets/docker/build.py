@@ -24,6 +24,7 @@ from docker.errors import APIError, NotFound
 
 from ...core.errors import ImageBuildError, OperationCancelled
 from ...core.piplog import root_cause
+from ...core.uvtool import reason as uv_reason
 from .client import api_kwargs, docker_client
 
 if TYPE_CHECKING:
@@ -168,7 +169,9 @@ def _build_error(tag: str, progress: _Progress, chunk: dict[str, Any]) -> ImageB
     step = progress.step or "the build"
     errors = [line for line in progress.step_lines if line.lstrip().startswith("ERROR:")]
     shown = errors or progress.step_lines[-20:]
-    cause = root_cause(progress.step_lines)  # pip's own last words are "subprocess-exited-with-error"
+    # uv's own reason (error: + cause:) when uv installed, else pip's root cause (its own last words are
+    # "subprocess-exited-with-error").
+    cause = uv_reason(progress.step_lines) or root_cause(progress.step_lines)
     return ImageBuildError(f"Building image {tag} failed at {step}" + (f"\n{cause}" if cause else ""),
                            detail="\n".join([*shown, detail_msg.strip()]))
 

@@ -1,8 +1,10 @@
 """The Dockerfile and build context of a service image.
 
-Layers go from what changes least to what changes most: the base, the venv, the pip install, the scoring
-runtime, the models, and last the app files (score.py). Editing score.py therefore rebuilds one small layer
-and reuses the pip layer, which is what makes a redeploy take seconds.
+Layers go from what changes least to what changes most: the base, the installer (the uv binary of the host's
+``uv`` package, copied in), the venv, the environment's install from its lock, the scoring runtime, the models,
+and last the app files (score.py). Editing score.py therefore rebuilds one small layer and reuses the install
+layer, which is what makes a redeploy take a second. Without uv (no binary for the engine's platform,
+``ACI_WIDGETS_INSTALLER=pip``) pip installs the requirements, or the lock when the image has one.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -29,6 +32,22 @@ READY_FILE = "/tmp/ready.json"
 PORT = 5001
 RUNTIME_REQUIREMENTS = runtime.REQUIREMENTS  # what aci_widgets.runtime needs beyond the stdlib
 REQUIREMENTS_IN_IMAGE = f"{PACKAGE_ROOT}/requirements.txt"
+LOCK_IN_IMAGE = f"{PACKAGE_ROOT}/requirements.lock"
+UV_IN_IMAGE = "/usr/local/bin/uv"
+CA_IN_IMAGE = f"{PACKAGE_ROOT}/ca-bundle.pem"  # the host's CA bundle (its pip cert): a TLS proxy's CA included
+DEBIAN_CA = "/etc/ssl/certs/ca-certificates.crt"  # else the base image's own (uv does not look there by itself)
+# pip's build args -> uv's names for the same settings.
+_UV_ARGS = {"PIP_INDEX_URL": "UV_INDEX_URL", "PIP_EXTRA_INDEX_URL": "UV_EXTRA_INDEX_URL",
+            "PIP_TRUSTED_HOST": "UV_INSECURE_HOST", "PIP_DEFAULT_TIMEOUT": "UV_HTTP_TIMEOUT"}
+
+
+@dataclass(frozen=True)
+class Installer:
+    """How the build installs the environment: ``uv`` (the binary to copy in) or pip (None); ``lock``: exactly
+    this set (uv always has one; pip when the image was locked before)."""
+
+    uv: Path | None = None
+    lock: str | None = None
 
 _NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 
@@ -52,18 +71,15 @@ def requirements_text(requirements: list[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render_dockerfile(spec: ImageSpec, pip: PipSettings, has_other_files: bool = False) -> str:
+def render_dockerfile(spec: ImageSpec, pip: PipSettings, has_other_files: bool = False,
+                      installer: Installer | None = None) -> str:
     """The Dockerfile text. ``has_other_files``: the context holds app files besides the script and models."""
     script = Path(spec.execution_script).as_posix()
     base = spec.base_image or DEFAULT_BASE
-    pip_args = {"PIP_DISABLE_PIP_VERSION_CHECK": "1", **pip.args}
     lines = [
         f"FROM {base}",
         "ENV PYTHONUNBUFFERED=1",
-        f"RUN python3 -m venv {VENV}",
-        f"COPY requirements.txt {REQUIREMENTS_IN_IMAGE}",
-        *(f"ARG {name}={json.dumps(value)}" for name, value in pip_args.items()),
-        f"RUN {VENV}/bin/pip install --no-cache-dir -r {REQUIREMENTS_IN_IMAGE}",
+        *(_uv_install(pip, installer) if installer and installer.uv else _pip_install(pip, installer)),
         f"COPY aci_widgets {PACKAGE_ROOT}/aci_widgets",
         f"ENV PYTHONPATH={PACKAGE_ROOT} AZUREML_MODEL_DIR={MODEL_DIR} ACI_WIDGETS_MODEL_DIR={MODEL_DIR}",
         f"COPY azureml-models {MODEL_DIR}",
@@ -76,7 +92,37 @@ def render_dockerfile(spec: ImageSpec, pip: PipSettings, has_other_files: bool =
     return "\n".join(lines) + "\n"
 
 
-def prepare_context(spec: ImageSpec, dest: Path, pip: PipSettings) -> str:
+def _uv_install(pip: PipSettings, installer: Installer) -> list[str]:
+    """uv in its own layer, the venv, then exactly the lock (hashes checked), bytecode compiled for fast starts."""
+    uv_args = {_UV_ARGS[name]: value for name, value in pip.args.items() if name in _UV_ARGS}
+    if "UV_EXTRA_INDEX_URL" in uv_args:  # pip's way with several indexes: the best version across all of them
+        uv_args["UV_INDEX_STRATEGY"] = "unsafe-best-match"
+    hashes = " --require-hashes" if installer.lock and "--hash=" in installer.lock else ""
+    return [
+        f"COPY uv {UV_IN_IMAGE}",
+        *([f"COPY ca-bundle.pem {CA_IN_IMAGE}"] if pip.cert else []),
+        f"RUN UV_PYTHON_DOWNLOADS=never {UV_IN_IMAGE} venv --no-project --python python3 {VENV}",
+        f"COPY requirements.lock {LOCK_IN_IMAGE}",
+        *(f"ARG {name}={json.dumps(value)}" for name, value in uv_args.items()),
+        f"RUN SSL_CERT_FILE={CA_IN_IMAGE if pip.cert else DEBIAN_CA} UV_NO_CACHE=1 UV_COMPILE_BYTECODE=1 "
+        f"{UV_IN_IMAGE} pip sync --python {VENV}/bin/python{hashes} {LOCK_IN_IMAGE}",
+    ]
+
+
+def _pip_install(pip: PipSettings, installer: Installer | None) -> list[str]:
+    pip_args = {"PIP_DISABLE_PIP_VERSION_CHECK": "1", **pip.args}
+    lock = installer.lock if installer else None
+    source, target = ("requirements.lock", LOCK_IN_IMAGE) if lock else ("requirements.txt", REQUIREMENTS_IN_IMAGE)
+    hashes = " --require-hashes" if lock and "--hash=" in lock else ""
+    return [
+        f"RUN python3 -m venv {VENV}",
+        f"COPY {source} {target}",
+        *(f"ARG {name}={json.dumps(value)}" for name, value in pip_args.items()),
+        f"RUN {VENV}/bin/pip install --no-cache-dir{hashes} -r {target}",
+    ]
+
+
+def prepare_context(spec: ImageSpec, dest: Path, pip: PipSettings, installer: Installer | None = None) -> str:
     """Lay out a fresh build context in ``dest`` (which must not exist); return the Dockerfile text."""
     source = Path(spec.context_dir)
     script = source / spec.execution_script
@@ -99,7 +145,13 @@ def prepare_context(spec: ImageSpec, dest: Path, pip: PipSettings) -> str:
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(source / rel, target)
     (dest / "requirements.txt").write_text(requirements_text(spec.requirements))
-    dockerfile = render_dockerfile(spec, pip, bool(others))
+    if installer and installer.lock:
+        (dest / "requirements.lock").write_text(installer.lock)
+    if installer and installer.uv:
+        shutil.copy2(installer.uv, dest / "uv")
+        if pip.cert:
+            shutil.copyfile(pip.cert, dest / "ca-bundle.pem")
+    dockerfile = render_dockerfile(spec, pip, bool(others), installer)
     (dest / "Dockerfile").write_text(dockerfile)
     return dockerfile
 

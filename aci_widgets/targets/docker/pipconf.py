@@ -8,12 +8,14 @@ does. We pass exactly those (index URLs, trusted hosts, timeout) as build ``ARG`
 
 from __future__ import annotations
 
-import configparser
 import os
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
+
+from ...core.pip_config import config_files, pip_options
+
+__all__ = ["PipSettings", "build_pip_settings", "config_files", "host_pip_options"]
 
 # pip option -> the environment variable pip reads it from.
 _PASSED = {
@@ -31,41 +33,13 @@ class PipSettings:
 
     args: dict[str, str] = field(default_factory=dict)
     skipped: list[str] = field(default_factory=list)
-
-
-def config_files() -> list[Path]:
-    """pip's configuration files in the order pip reads them (later ones win)."""
-    dirs = os.environ.get("XDG_CONFIG_DIRS", "/etc/xdg").split(os.pathsep)
-    files = [Path(d) / "pip" / "pip.conf" for d in reversed(dirs) if d]
-    files.append(Path("/etc/pip.conf"))
-    home = Path.home()
-    xdg_home = Path(os.environ.get("XDG_CONFIG_HOME") or home / ".config")
-    files += [home / ".pip" / "pip.conf", xdg_home / "pip" / "pip.conf", Path(sys.prefix) / "pip.conf"]
-    if os.environ.get("PIP_CONFIG_FILE") and os.environ["PIP_CONFIG_FILE"] != os.devnull:
-        files.append(Path(os.environ["PIP_CONFIG_FILE"]))
-    return files
+    cert: Path | None = None  # the CA bundle the host's pip (or TLS) trusts, copied into the build context
 
 
 def host_pip_options(environ: dict[str, str] | None = None,
                      files: list[Path] | None = None) -> dict[str, str]:
-    """The host's values for the options we may pass: config files ([global], then [install]), then PIP_*."""
-    env = os.environ if environ is None else environ
-    values: dict[str, str] = {}
-    for path in config_files() if files is None else files:
-        parser = configparser.ConfigParser(interpolation=None)
-        try:
-            parser.read(path)
-        except (OSError, configparser.Error):
-            continue
-        for section in ("global", "install"):
-            if parser.has_section(section):
-                for option in _PASSED:
-                    if parser.has_option(section, option):
-                        values[option] = " ".join(parser.get(section, option).split())
-    for option, var in _PASSED.items():
-        if env.get(var):
-            values[option] = " ".join(env[var].split())
-    return values
+    """The host's values for the options we may pass (pip's own files and variables, core.pip_config)."""
+    return pip_options(environ, files, _PASSED)
 
 
 def build_pip_settings(environ: dict[str, str] | None = None, files: list[Path] | None = None) -> PipSettings:
@@ -87,4 +61,8 @@ def build_pip_settings(environ: dict[str, str] | None = None, files: list[Path] 
                 settings.args[_PASSED[option]] = " ".join(kept)
         else:
             settings.args[_PASSED[option]] = value
+    env = os.environ if environ is None else environ
+    cert = pip_options(environ, files, {"cert": "PIP_CERT"}).get("cert") or env.get("SSL_CERT_FILE")
+    if cert and Path(cert).is_file():
+        settings.cert = Path(cert)
     return settings

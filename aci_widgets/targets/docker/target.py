@@ -31,6 +31,7 @@ from .containers import (
 from .dockerfile import DEFAULT_BASE, prepare_context
 from .health import exit_failure, http_ok, wait_for_health
 from .images import ensure_base_image, remove_image
+from .installer import choose_installer
 from .logstream import LogFollower
 from .pipconf import build_pip_settings
 
@@ -71,14 +72,16 @@ class DockerTarget(Target):
                 report.notice("pip settings of this machine not passed to the build: " + "; ".join(pip.skipped))
             unique = f"{spec.name}-{spec.version}-{uuid.uuid4().hex[:8]}"
             context = Path(ws.root) / "docker" / "contexts" / unique
+            installer = choose_installer(spec, pip, report)
             try:
-                dockerfile = prepare_context(spec, context, pip)
+                dockerfile = prepare_context(spec, context, pip, installer)
                 labels = {WORKSPACE_LABEL: ws.name, IMAGE_LABEL: spec.name, VERSION_LABEL: str(spec.version)}
                 image_id = stream_build(context, tag, labels, report)
             finally:
                 shutil.rmtree(context, ignore_errors=True)
             image = engine.docker_client().images.get(image_id)
-            return {"tag": tag, "id": image.id, "size": image.attrs.get("Size"), "dockerfile": dockerfile}
+            return {"tag": tag, "id": image.id, "size": image.attrs.get("Size"), "dockerfile": dockerfile,
+                    **({"lock": installer.lock} if installer.lock else {})}
 
     def write_build_context(self, ws: Workspace, spec: ImageSpec, dest: Path) -> str | None:
         """The context build_image builds from, for a user's own ``docker build`` (Model.package().save())."""

@@ -1,8 +1,10 @@
 """Cached virtualenvs: the process target's "image layers".
 
-An environment is keyed by the Python that runs it and its pip requirements, built once (under a file lock, so
-two kernels never build the same one twice), then reused by every image that asks for the same requirements.
-It is built in a temporary folder and renamed into place only when pip succeeded: a crash leaves no half env.
+An environment is keyed by the Python that runs it and its pip requirements (or, for an image rebuilt from its
+lock, that lock), built once (under a file lock, so two kernels never build the same one twice), then reused by
+every image that asks for the same. It is built in a temporary folder and renamed into place only when the
+install succeeded: a crash leaves no half env. uv builds it (``core/uvtool.py``: resolve a lock, ``uv venv``,
+``uv pip sync`` from the shared cache); pip where uv cannot run. The lock is ``<env>/requirements.lock``.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from ... import runtime
 from ...core.errors import ImageBuildError, OperationCancelled
 from ...core.operation import Reporter
 from ...core.piplog import root_cause
+from ...core.uvtool import LOCK_NAME, Uv, find_python, find_uv, resolve, sync, uv_settings
+from ...core.uvtool import run as run_uv
 from ...core.workspace import home
 
 # What the scoring runtime itself needs in every environment.
@@ -32,11 +36,13 @@ RUNTIME_REQUIREMENTS = runtime.REQUIREMENTS
 _COMPLETE = ".aci-widgets-complete"
 
 
-def env_key(requirements: list[str]) -> str:
-    """Same Python, same requirement lines (in any order) -> same environment."""
+def env_key(requirements: list[str], python: str = sys.executable, lock: str | None = None) -> str:
+    """Same Python, same requirement lines (in any order), same lock if any -> same environment."""
     wanted = sorted({r.strip() for r in [*requirements, *RUNTIME_REQUIREMENTS] if r.strip()}, key=str.lower)
-    identity = {"python": sys.version.split()[0], "executable": os.path.realpath(sys.executable),
-                "requirements": wanted}
+    identity: dict[str, object] = {"python": sys.version.split()[0] if python == sys.executable else None,
+                                   "executable": os.path.realpath(python), "requirements": wanted}
+    if lock is not None:
+        identity["lock"] = hashlib.sha256(lock.encode()).hexdigest()
     return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:20]
 
 
@@ -50,11 +56,16 @@ def env_python(env: Path) -> Path:
     return env / "bin" / "python"
 
 
-def ensure_env(requirements: list[str], report: Reporter) -> tuple[Path, str]:
-    """The environment for ``requirements`` (built now if needed); returns (path, key)."""
+def ensure_env(requirements: list[str], report: Reporter, lock: str | None = None,
+               python_version: str | None = None) -> tuple[Path, str]:
+    """The environment for ``requirements`` (built now if needed); returns (path, key). ``lock``: install exactly
+    that set (an image rebuilt). ``python_version``: a conda file's ``python=X.Y``, or the closest this machine has.
+    """
     from filelock import FileLock
 
-    key = env_key(requirements)
+    uv, no_uv = find_uv()
+    python, version = find_python(uv, python_version, report)
+    key = env_key(requirements, python, lock)
     final = envs_root() / key
     if (final / _COMPLETE).is_file():
         report.notice(f"Reusing the cached environment {key} ({len(requirements)} requirement(s)).")
@@ -66,7 +77,12 @@ def ensure_env(requirements: list[str], report: Reporter) -> tuple[Path, str]:
         building = envs_root() / f"{key}.building"
         shutil.rmtree(building, ignore_errors=True)
         try:
-            _build(building, [*requirements, *RUNTIME_REQUIREMENTS], report)
+            wanted = [*requirements, *RUNTIME_REQUIREMENTS]
+            if uv is not None:
+                _build_with_uv(building, wanted, report, uv, python, version, lock)
+            else:
+                report.notice(f"Building the environment with pip, not uv: {no_uv}.", "warning")
+                _build(building, wanted, report, python, lock)
             shutil.rmtree(final, ignore_errors=True)
             os.replace(building, final)
         except BaseException:
@@ -84,22 +100,50 @@ def _pip_drives_other_pythons() -> bool:
     return (major, minor) >= (22, 3)
 
 
-def _build(folder: Path, requirements: list[str], report: Reporter) -> None:
+def _build_with_uv(folder: Path, requirements: list[str], report: Reporter, uv: Uv, interpreter: str,
+                   version: str, lock: str | None) -> None:
+    """Resolve a lock (unless given), then ``uv venv`` and ``uv pip sync`` from it, linked from uv's cache."""
+    settings = uv_settings()
+    if settings.skipped:
+        report.notice("pip settings of this machine not given to uv: " + "; ".join(settings.skipped))
+    if lock is None:
+        lock = resolve(uv, requirements, version, settings, report)
+    else:
+        report.notice("Installing the image's locked environment (Image.environment_lock).")
+    report.log(f"$ uv venv --python {interpreter} {folder.name}")
+    run_uv(uv, ["venv", "--no-project", "--relocatable", "--python", interpreter, str(folder)], report, "uv venv",
+           folder.parent)
+    sync(uv, str(env_python(folder)), lock, settings, report)
+    (folder / LOCK_NAME).write_text(lock)
+    (folder / _COMPLETE).write_text(json.dumps({"requirements": requirements, "installer": f"uv {uv.version}"}))
+
+
+def _build(folder: Path, requirements: list[str], report: Reporter, interpreter: str = sys.executable,
+           lock: str | None = None) -> None:
     python = env_python(folder)
     if _pip_drives_other_pythons():
-        venv = [sys.executable, "-m", "venv", "--without-pip", str(folder)]
+        venv = [interpreter, "-m", "venv", "--without-pip", str(folder)]
         pip = [sys.executable, "-m", "pip", "--python", str(python)]
     else:
-        venv = [sys.executable, "-m", "venv", str(folder)]
+        venv = [interpreter, "-m", "venv", str(folder)]
         pip = [str(python), "-m", "pip"]
     report.log(f"$ python -m venv {folder.name}")
     _run(venv, report, "python -m venv")
-    report.log("$ pip install " + " ".join(requirements))
-    _run([*pip, "install", "--disable-pip-version-check", "--no-input", "--progress-bar", "off", *requirements],
-         report, "pip install")
-    freeze = subprocess.run([*pip, "freeze"], capture_output=True, text=True, check=False).stdout
-    (folder / "requirements.lock").write_text(freeze)
-    (folder / _COMPLETE).write_text(json.dumps({"requirements": requirements}))
+    if lock is not None:  # an image rebuilt: exactly its locked set
+        locked = folder / f"{LOCK_NAME}.in"
+        locked.write_text(lock)
+        report.log(f"$ pip install -r {LOCK_NAME}")
+        _run([*pip, "install", "--disable-pip-version-check", "--no-input", "--progress-bar", "off",
+              *(["--require-hashes"] if "--hash=" in lock else []), "-r", str(locked)], report, "pip install")
+        locked.unlink()
+        (folder / LOCK_NAME).write_text(lock)
+    else:
+        report.log("$ pip install " + " ".join(requirements))
+        _run([*pip, "install", "--disable-pip-version-check", "--no-input", "--progress-bar", "off", *requirements],
+             report, "pip install")
+        freeze = subprocess.run([*pip, "freeze"], capture_output=True, text=True, check=False).stdout
+        (folder / LOCK_NAME).write_text("# pip freeze: exact versions, no hashes (built with pip, not uv)\n" + freeze)
+    (folder / _COMPLETE).write_text(json.dumps({"requirements": requirements, "installer": "pip"}))
 
 
 def _run(command: list[str], report: Reporter, what: str) -> None:

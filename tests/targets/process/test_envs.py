@@ -42,6 +42,7 @@ def test_two_processes_build_one_environment_once(tmp_path, monkeypatch):
 
 def test_a_failed_install_leaves_nothing_behind(tmp_path, monkeypatch):
     monkeypatch.setenv("ACI_WIDGETS_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("ACI_WIDGETS_INSTALLER", "pip")  # pip's messages (uv's: test_envs_uv.py)
     from aci_widgets.targets.process.envs import ensure_env
 
     op = Operation("env", lambda report: ensure_env(["no-such-package-aci-widgets==9.9"], report)).start()
@@ -56,6 +57,7 @@ def test_a_failed_install_leaves_nothing_behind(tmp_path, monkeypatch):
 def test_a_failed_build_from_source_names_pips_root_cause(tmp_path, monkeypatch):
     """An old pin with no wheel for this Python: pip says only subprocess-exited-with-error at the end."""
     monkeypatch.setenv("ACI_WIDGETS_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("ACI_WIDGETS_INSTALLER", "pip")
     from aci_widgets.targets.process.envs import ensure_env
 
     op = Operation("env", lambda report: ensure_env(["scikit-learn==0.20.3"], report)).start()
