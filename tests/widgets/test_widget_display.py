@@ -40,7 +40,11 @@ def display_log():
             record = {"data": data, "display_id": (transient or {}).get("display_id")}
             (self.updates if update else self.shown).append(record)
 
-    shell = InteractiveShell.instance()
+    from traitlets.config import Config
+
+    config = Config()
+    config.HistoryManager.hist_file = ":memory:"
+    shell = InteractiveShell.instance(config=config)
     saved, shell.display_pub = shell.display_pub, Recorder()
     yield shell.display_pub
     shell.display_pub = saved
