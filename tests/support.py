@@ -43,7 +43,7 @@ def require_docker() -> None:
         requirement_missing("A Docker engine", reason)
 
 
-def wait_until(condition: Callable[[], object], what: str, limit: float = 60.0, every: float = 0.05) -> None:
+def wait_until(condition: Callable[[], object], what: str, limit: float = 60.0, every: float = 0.02) -> None:
     """Poll ``condition`` until it is true; fail naming ``what`` after ``limit`` seconds."""
     deadline = time.monotonic() + limit
     while not condition():

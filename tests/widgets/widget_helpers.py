@@ -3,31 +3,14 @@
 from __future__ import annotations
 
 import threading
-import time
 import uuid
 from collections.abc import Callable
 from typing import Any
 
+from support import wait_until  # noqa: F401 - the suite's one waiting helper, re-exported for the widget tests
+
 from aci_widgets.core import events
 from aci_widgets.core.operation import Operation, Reporter
-
-MNIST_SCORE = '''\
-import json
-
-import numpy as np
-
-from aci_widgets.core.model import Model
-
-
-def init():
-    global weights
-    weights = np.load(Model.get_model_path("mnist_weights.npy"))
-
-
-def run(raw_data):
-    data = np.array(json.loads(raw_data)["data"])
-    return np.argmax(np.hstack([data, np.ones((len(data), 1))]) @ weights, axis=1).tolist()
-'''
 
 
 class CommLog:
@@ -69,15 +52,6 @@ class RecordingComm:
 
     def send(self, data: dict[str, Any] | None = None, metadata: Any = None, buffers: Any = None) -> None:
         self.log.record(self.comm_id, data or {})
-
-
-def wait_until(condition: Callable[[], bool], what: str, limit: float = 60.0) -> None:
-    """Poll ``condition``; fail (not time) the test if it never holds. The limit only stops a hung test."""
-    deadline = time.monotonic() + limit
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"never happened: {what}")
-        time.sleep(0.01)
 
 
 def make_operation(title: str = "service demo", fail_at: str | None = None, detail: str = "",
