@@ -19,7 +19,7 @@ from aci_widgets.core.target import ImageSpec
 
 pytestmark = pytest.mark.docker
 
-PIP_STEP = re.compile(r"^Step \d+/\d+ : RUN /opt/venv/bin/pip install")
+PIP_STEP = re.compile(r"^Step \d+/\d+ : RUN (/opt/venv/bin/pip install|.*/uv pip sync)")  # pip or uv
 
 
 def _lines_after(lines: list[str], pattern: re.Pattern[str]) -> list[str]:
@@ -42,7 +42,8 @@ def test_build_streams_every_line_and_labels_the_image(numpy_image: tuple[dict[s
     assert any(line.startswith("Successfully tagged") for line in lines)
     after_pip = _lines_after(lines, PIP_STEP)
     if after_pip[0].strip() != "---> Using cache":  # an engine that built this layer before reuses it
-        assert any("Successfully installed" in line and "numpy" in line for line in after_pip)  # pip's own output
+        assert any(("Successfully installed" in line or line.strip().startswith("+ ")) and "numpy" in line
+                   for line in after_pip)  # the installer's own output
     steps = [(type(e).__name__, e.step) for e in op.events if isinstance(e, StepStarted | StepFinished)]
     assert steps == [("StepStarted", BUILD), ("StepFinished", BUILD)]
 
@@ -63,7 +64,9 @@ def test_rebuild_after_a_score_change_reuses_the_pip_layer(numpy_image: tuple[di
 
 
 def test_a_missing_package_fails_with_the_step_and_pips_error(ws: types.SimpleNamespace, target: Any,
-                                                              docker_client: Any, tmp_path: Path) -> None:
+                                                              docker_client: Any, tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ACI_WIDGETS_INSTALLER", "pip")  # pip inside the build (uv resolves on the host first)
     spec = ImageSpec(name=f"{ws.name.lower()}-bad", version=1, context_dir=make_context(tmp_path / "ctx"),
                      execution_script="score.py", requirements=["nosuchpkg-aci-widgets-test==1.0"])
     op = run_op(lambda report: target.build_image(ws, spec, report))
@@ -83,7 +86,9 @@ def test_a_missing_package_fails_with_the_step_and_pips_error(ws: types.SimpleNa
 
 
 def test_cancel_during_pip_leaves_no_container_and_no_half_image(ws: types.SimpleNamespace, target: Any,
-                                                                 docker_client: Any, tmp_path: Path) -> None:
+                                                                 docker_client: Any, tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ACI_WIDGETS_INSTALLER", "pip")
     # A requirement line of its own makes the requirements layer new, so pip really runs.
     spec = ImageSpec(name=f"{ws.name.lower()}-cancel", version=1, context_dir=make_context(tmp_path / "ctx"),
                      execution_script="score.py", requirements=["numpy", f"# {tmp_path.name}", "scipy"])
