@@ -128,6 +128,14 @@ class DeployForm(StaticFallback, widgets.VBox):
         self.refresh_models()
         return panel
 
+    def wait_finished(self, timeout: float | None = None) -> bool:
+        """Block until the deployment's panel (and the card, when Healthy) is drawn; then refresh the form's static
+        copy from this thread (a script or a notebook runner waiting for the deployment). True if it finished."""
+        finished = self.panel is not None and self.panel.wait_finished(timeout)
+        if finished:
+            self.update_static()
+        return finished
+
     def _finished(self, service: Webservice, state: str) -> None:
         if state == "Healthy":
             card = ServiceCard(service)

@@ -149,8 +149,14 @@ class DeploymentProgress(StaticFallback, widgets.VBox):
 
     def wait_finished(self, timeout: float | None = None) -> bool:
         """Block until the panel has drawn its final state and run its callbacks (``watch`` draws in the worker
-        thread, which may still be drawing after ``operation.wait()`` returned). True if it had."""
-        return self._finished.wait(timeout)
+        thread, which may still be drawing after ``operation.wait()`` returned). True if it had.
+
+        The static copy is sent again from here: sent from the worker, it belongs to the cell that started the
+        deployment, which a notebook runner (nbconvert, nbval) no longer listens to."""
+        finished = self._finished.wait(timeout)
+        if finished:
+            self.update_static()
+        return finished
 
     def note_step(self, step: str, state: str, seconds: float | None = None, message: str = "") -> None:
         """Record a step done outside the operation (e.g. models the magic registered before deploying)."""

@@ -121,9 +121,11 @@ class ServiceCard(StaticFallback, widgets.VBox):
 
     # --- actions -----------------------------------------------------------------------------------------
 
-    def test(self, n: int = TEST_DIGITS) -> str:
-        """Send ``n`` random MNIST digits; show predictions against labels and the latency."""
-        sample = predict_sample(self.service.run, n, data=self.data)
+    def test(self, n: int = TEST_DIGITS, seed: int | None = None) -> str:
+        """Send ``n`` random MNIST digits (the same ones for the same ``seed``); show predictions against labels
+        and the latency."""
+        rng = np.random.default_rng(seed) if seed is not None else None
+        sample = predict_sample(self.service.run, n, rng, data=self.data)
         line = (f"predicted {sample.predictions.tolist()}, labels {sample.labels.tolist()}: "
                 f"{sample.summary()}")
         self._show(line)
