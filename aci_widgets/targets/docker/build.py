@@ -171,7 +171,8 @@ def _build_error(tag: str, progress: _Progress, chunk: dict[str, Any]) -> ImageB
     shown = errors or progress.step_lines[-20:]
     # uv's own reason (error: + cause:) when uv installed, else pip's root cause (its own last words are
     # "subprocess-exited-with-error").
-    cause = uv_reason(progress.step_lines) or root_cause(progress.step_lines)
+    uv_step = " pip sync " in progress.step and "/uv " in progress.step
+    cause = uv_reason(progress.step_lines) if uv_step else root_cause(progress.step_lines)
     return ImageBuildError(f"Building image {tag} failed at {step}" + (f"\n{cause}" if cause else ""),
                            detail="\n".join([*shown, detail_msg.strip()]))
 
