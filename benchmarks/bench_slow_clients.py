@@ -44,9 +44,9 @@ def run(raw_data):
     return (np.array(json.loads(raw_data)["data"]) @ W).tolist()
 """
 BODY = b'{"data": [[1, 0, 0]]}'
-REQUEST = b"POST /score HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%s" % (len(BODY), BODY)
-HALF_HEAD = b"POST /score HTTP/1.1\r\nHost: x\r\nContent-Type: application/js"
-HALF_BODY = b'POST /score HTTP/1.1\r\nHost: x\r\nContent-Length: 21\r\n\r\n{"data": [[1, '
+REQUEST = b"POST /score HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: %d\r\n\r\n%s" % (len(BODY), BODY)
+HALF_HEAD = b"POST /score HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/js"
+HALF_BODY = b'POST /score HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 21\r\n\r\n{"data": [[1, '
 
 
 def start_server() -> tuple[subprocess.Popen[bytes], int]:

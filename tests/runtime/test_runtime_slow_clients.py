@@ -76,9 +76,9 @@ def test_normal_requests_are_answered_while_50_clients_stall(start_server: Start
     for i in range(50):
         c = server.client()
         if i % 2:
-            c.send(b"POST /score HTTP/1.1\r\nHost: x\r\nContent-Type: application/js")  # half a head
+            c.send(b"POST /score HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/js")  # half a head
         else:
-            c.send(b'POST /score HTTP/1.1\r\nHost: x\r\nContent-Length: 21\r\n\r\n{"data": [[1, ')  # half a body
+            c.send(b'POST /score HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 21\r\n\r\n{"data": [[1, ')  # half body
         stalled.append(c)
     _wait_until_read(server, 50)
     for _ in range(5):
@@ -122,7 +122,7 @@ def test_endless_chunked_body_gets_413_and_memory_stays_bounded(start_server: St
     piece = 16 * 1024
     chunk = b"%x\r\n%s\r\n" % (piece, b"x" * piece)
     c = server.client()
-    c.send(b"POST /score HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")  # and never a last chunk
+    c.send(b"POST /score HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n")  # and never a last chunk
     sent, answer, sent_at_answer = 0, None, 0
     try:
         while sent < flood:
@@ -176,7 +176,7 @@ def test_max_request_mb_of_the_deploy_configuration_reaches_the_runtime(ws, nump
     assert f"({limit} bytes)" in str(refused.value)
     with socket.create_connection(("127.0.0.1", int(service.scoring_uri.split(":")[2].split("/")[0]))) as sock:
         # The refusal comes from Content-Length alone, before a byte of the body is sent.
-        sock.sendall(b"POST /score HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % (limit + 1))
+        sock.sendall(b"POST /score HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: %d\r\n\r\n" % (limit + 1))
         assert sock.recv(65536).startswith(b"HTTP/1.1 413 ")
 
 
@@ -202,7 +202,7 @@ def test_a_trickled_body_is_cut_off_by_the_minimum_rate(start_server: StartServe
     """A client that sends a byte every 20 ms is never silent for the body timeout; the minimum rate ends it."""
     server = start_server(NUMPY_SCORE, "--body-timeout", "0.5", "--min-body-rate", "200", model_dir=model_dir)
     with server.client() as c:
-        c.send(b"POST /score HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n")
+        c.send(b"POST /score HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1000\r\n\r\n")
         sent = _send_slowly(c, [b" "] * 1000, every=0.02, until=8.0)  # 50 bytes/s: 20 s for the whole body
         assert sent < 1000, "the server let a 50 bytes/s body run to its end"
         status, headers, body = c.read_response()
@@ -220,7 +220,7 @@ def test_a_slow_body_above_the_minimum_rate_outlives_the_body_timeout(
     server = start_server(NUMPY_SCORE, "--body-timeout", "0.3", "--min-body-rate", "50", model_dir=model_dir)
     payload = json.dumps({"data": [[1, 0, 0]]}).encode().ljust(120)  # JSON allows the trailing blanks
     with server.client() as c:
-        c.send(b"POST /score HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % len(payload))
+        c.send(b"POST /score HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: %d\r\n\r\n" % len(payload))
         pieces = [payload[i:i + 30] for i in range(0, len(payload), 30)]
         assert _send_slowly(c, pieces, every=0.25, until=10.0) == len(payload)  # ~120 bytes/s for ~1 s
         assert c.read_response()[::2] == (200, b"[[1.0, 2.0]]")
@@ -231,7 +231,7 @@ def test_a_slow_body_above_the_minimum_rate_outlives_the_body_timeout(
 
 def _stall(server: Any) -> RawClient:
     c = server.client()
-    c.send(b"POST /score HTTP/1.1\r\nHost: x\r\nContent-Length: 50\r\n\r\n{")
+    c.send(b"POST /score HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 50\r\n\r\n{")
     return c
 
 
