@@ -146,7 +146,7 @@ def test_sigterm_during_init_exits_0_without_a_ready_file(start_server: StartSer
         "import pathlib, time\n\n"
         "def init():\n"
         f"    pathlib.Path({str(marker)!r}).write_text('x')\n"
-        "    time.sleep(30)\n\n"
+        "    time.sleep(30)\n\n"  # a long init() is the behaviour under test, not a wait
         "def run(raw):\n    return 1\n"
     )
     server = start_server(write_score(tmp_path / "slow", source), wait=False)
