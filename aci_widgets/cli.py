@@ -187,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except AciWidgetsError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        if exc.detail and exc.detail not in str(exc):
+        if exc.detail and exc.detail not in str(exc) and not exc.detail_shown:
             print(exc.detail, file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 
 class AciWidgetsError(Exception):
-    """Base of every error this package raises on purpose. ``detail`` holds a traceback or log tail, if any."""
+    """Base of every error this package raises on purpose. ``detail`` holds a traceback or log tail, if any;
+    ``detail_shown`` is true when a progress presenter has already shown it, so a front end need not repeat it."""
 
-    def __init__(self, message: str, detail: str = "") -> None:
+    def __init__(self, message: str, detail: str = "", *, detail_shown: bool = False) -> None:
         super().__init__(message)
         self.message = message
         self.detail = detail
+        self.detail_shown = detail_shown
 
     def __str__(self) -> str:
         return self.message

@@ -250,7 +250,7 @@ class Webservice:
                 message += "\n(Its traceback or build log is shown above; this exception's .detail holds it.)"
             elif detail:
                 message += f"\n{detail}"
-            raise WebserviceException(message, detail)
+            raise WebserviceException(message, detail, detail_shown=bool(detail and shown))
 
     # --- use -----------------------------------------------------------------------------------------------
 
