@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import re
 import socket
 import time
 from typing import TYPE_CHECKING, Any
@@ -51,10 +52,11 @@ class AciTarget(Target):
     # --- images ---
 
     def build_image(self, ws: Workspace, spec: ImageSpec, report: Reporter) -> dict[str, Any]:
-        """Build with the Docker target, then push ``<registry>/<name>:<version>``."""
+        """Build with the Docker target, then push ``<registry>/<workspace>/<name>:<version>``: the workspace in
+        the path keeps two workspaces that share a registry from overwriting each other's versions."""
         settings = AciSettings.of(ws)  # before building: a missing setting is said at once
         local = DockerTarget().build_image(ws, spec, report)
-        reference = f"{settings.registry}/{spec.name}:{spec.version}"
+        reference = f"{settings.registry}/{repository_path(ws.name)}/{spec.name}:{spec.version}"
         with report.step(PUSH, reference):
             digest = push_image(local["id"], reference, registry_credentials(settings.registry), report)
         cmd = engine.docker_client().images.get(local["id"]).attrs["Config"]["Cmd"]
@@ -260,6 +262,11 @@ class AciTarget(Target):
         if isinstance(exc, (OperationCancelled, WebserviceException)):
             return exc
         return explain(exc, settings, name, size)
+
+
+def repository_path(workspace: str) -> str:
+    """The workspace's name as a registry path component (lowercase letters and digits joined by '-')."""
+    return re.sub(r"[^a-z0-9]+", "-", workspace.lower()).strip("-") or "workspace"
 
 
 def scoring_base(view: GroupView) -> str | None:

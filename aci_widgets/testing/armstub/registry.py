@@ -20,7 +20,11 @@ def free_port() -> int:
 
 
 class ImageRegistry:
-    """``server`` is ``127.0.0.1:PORT``; ``username`` / ``password`` are the only credentials it accepts."""
+    """``server`` is ``127.0.0.1:PORT``; ``username`` / ``password`` are the only credentials it accepts.
+
+    ``stop()`` then ``start()`` again serves the same storage on the same port with the same credentials: what was
+    pushed stays, and the engine still knows which layers this registry holds (a restart costs no push).
+    """
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
@@ -59,6 +63,10 @@ class ImageRegistry:
             time.sleep(0.05)
         self.stop()
         raise RuntimeError("docker-registry did not answer within 30 s")
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:

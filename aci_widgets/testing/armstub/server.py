@@ -26,7 +26,7 @@ import docker
 from . import engine
 from .certs import self_signed
 from .errors import ArmError, not_found
-from .validation import check_group
+from .validation import MAX_CPU, MAX_MEMORY_GB, check_group
 
 API_VERSION = "2023-05-01"
 OPERATION_API_VERSION = "2018-06-01"
@@ -77,6 +77,7 @@ class ArmStub:
     def __init__(self, folder: Path, subscriptions: dict[str, set[str]], token: str, quota: int = 10,
                  retry_after: str = "1") -> None:
         self.folder, self.token, self.quota, self.retry_after = folder, token, quota, retry_after
+        self.max_cpu, self.max_memory_gb = MAX_CPU, MAX_MEMORY_GB   # the largest group this region offers
         self.subscriptions = {s.lower(): {rg.lower() for rg in rgs} for s, rgs in subscriptions.items()}
         self.id = uuid.uuid4().hex[:8]
         self.groups: dict[tuple[str, str, str], Group] = {}
@@ -139,7 +140,7 @@ class ArmStub:
         return page
 
     def put_group(self, sub: str, rg: str, name: str, body: Any, host: str, **_: Any) -> tuple[int, Any, dict]:
-        check_group(name, body)
+        check_group(name, body, self.max_cpu, self.max_memory_gb)
         props = body["properties"]
         location = body["location"]
         with self.lock:

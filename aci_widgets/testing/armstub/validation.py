@@ -12,8 +12,9 @@ _DNS_LABEL = re.compile(r"[a-z][a-z0-9-]{3,61}[a-z0-9]")
 MAX_CPU, MAX_MEMORY_GB = 4.0, 16.0
 
 
-def check_group(name: str, body: Any) -> None:
-    """Raise ArmError for a body the spec (required fields) or ACI (names, sizes, DNS label rule) refuses."""
+def check_group(name: str, body: Any, max_cpu: float = MAX_CPU, max_memory_gb: float = MAX_MEMORY_GB) -> None:
+    """Raise ArmError for a body the spec (required fields) or ACI (names, sizes, DNS label rule) refuses; the
+    largest size differs by region, hence ``max_cpu`` and ``max_memory_gb``."""
     if not _NAME.fullmatch(name) or "--" in name:
         raise ArmError(400, "InvalidContainerGroupName",
                        f"The container group name '{name}' is invalid. The container group name must contain no "
@@ -31,7 +32,7 @@ def check_group(name: str, body: Any) -> None:
         raise ArmError(400, "InvalidRequestContent", "The request content was invalid: 'osType' is required "
                                                      "(Linux or Windows).")
     for container in containers:
-        _check_container(container, body["location"])
+        _check_container(container, body["location"], max_cpu, max_memory_gb)
     ip = props.get("ipAddress")
     if ip:
         if not ip.get("ports") or ip.get("type") not in ("Public", "Private"):
@@ -46,7 +47,7 @@ def check_group(name: str, body: Any) -> None:
                            "characters long.")
 
 
-def _check_container(container: Any, location: str) -> None:
+def _check_container(container: Any, location: str, max_cpu: float, max_memory_gb: float) -> None:
     props = container.get("properties") if isinstance(container, dict) else None
     cname = container.get("name") if isinstance(container, dict) else None
     if not cname or not isinstance(props, dict) or not props.get("image"):
@@ -59,8 +60,8 @@ def _check_container(container: Any, location: str) -> None:
     if not isinstance(cpu, (int, float)) or not isinstance(memory, (int, float)):
         raise ArmError(400, "InvalidRequestContent", "The request content was invalid: 'resources.requests.cpu' "
                                                      "and 'resources.requests.memoryInGB' are required.")
-    if not (0 < cpu <= MAX_CPU and 0 < memory <= MAX_MEMORY_GB):
+    if not (0 < cpu <= max_cpu and 0 < memory <= max_memory_gb):
         raise ArmError(400, "ResourceRequestsNotSupported",
                        f"The requested resource with 'CPU: {cpu:g}, memoryInGB: {memory:g}' is not supported in "
-                       f"location '{location}' for OS type 'Linux'. The maximum is 'CPU: {MAX_CPU:g}, memoryInGB: "
-                       f"{MAX_MEMORY_GB:g}'.")
+                       f"location '{location}' for OS type 'Linux'. The maximum is 'CPU: {max_cpu:g}, memoryInGB: "
+                       f"{max_memory_gb:g}'.")

@@ -17,6 +17,7 @@ from aci_widgets.core.errors import WebserviceException
 from aci_widgets.core.image import ContainerImage
 from aci_widgets.core.model import Model
 from aci_widgets.core.webservice import AciWebservice, Webservice
+from aci_widgets.targets.aci.target import repository_path
 
 pytestmark = pytest.mark.docker
 
@@ -26,8 +27,9 @@ def _groups(arm: types.SimpleNamespace) -> dict[str, str]:
         return {g.name: g.state for g in arm.stub.groups.values()}
 
 
-def _stub_containers(arm: types.SimpleNamespace) -> list[object]:
-    return arm.stub.docker.containers.list(all=True, filters={"label": f"armstub={arm.stub.id}"})
+def _stub_containers(arm: types.SimpleNamespace, name: str) -> list[object]:
+    """The stand-in's containers of group ``name`` (its Docker names hold the group's name)."""
+    return arm.stub.docker.containers.list(all=True, filters={"label": f"armstub={arm.stub.id}", "name": name})
 
 
 def test_seed_option1_deploys_scores_and_deletes(aci_env: types.SimpleNamespace, aci_ws: object,
@@ -47,7 +49,8 @@ def test_seed_option1_deploys_scores_and_deletes(aci_env: types.SimpleNamespace,
     group = aci_env.stub.view(next(g for g in aci_env.stub.groups.values() if g.name == name))
     assert urlsplit(service.scoring_uri).hostname == group["properties"]["ipAddress"]["ip"]
     assert urlsplit(service.scoring_uri).port == 5001
-    assert service.image.image_location == f"{aci_env.registry.server}/{name}:1"
+    # <registry>/<workspace>/<name>:<version>: two workspaces sharing a registry never overwrite each other.
+    assert service.image.image_location == f"{aci_env.registry.server}/{repository_path(aci_ws.name)}/{name}:1"
     # What ACI was asked for: the size, tags, the keys as a secure variable (never shown back), the credentials.
     props = group["properties"]
     container = props["containers"][0]["properties"]
@@ -67,12 +70,12 @@ def test_seed_option1_deploys_scores_and_deletes(aci_env: types.SimpleNamespace,
     assert any(line.startswith("Pushed " + aci_env.registry.server) for line in lines)
 
     assert "Healthy" in service.get_logs() or service.get_logs().strip()
-    assert [s.name for s in Webservice.list(aci_ws)] == [name]
+    assert name in [s.name for s in Webservice.list(aci_ws)]
     assert Webservice(aci_ws, name).state == "Healthy"
 
     service.delete()
     assert name not in _groups(aci_env)
-    assert _stub_containers(aci_env) == []
+    assert _stub_containers(aci_env, name) == []
 
 
 def test_crash_looping_init_fails_with_the_last_log_lines(aci_env: types.SimpleNamespace, aci_ws: object,
@@ -91,4 +94,4 @@ def test_crash_looping_init_fails_with_the_last_log_lines(aci_env: types.SimpleN
     assert service.state == "Failed"
     assert "weights-missing-marker" in service.get_logs()
     assert name not in _groups(aci_env)  # the half-made group was deleted
-    assert _stub_containers(aci_env) == []
+    assert _stub_containers(aci_env, name) == []

@@ -1,5 +1,10 @@
 """The errors a user of the aci target meets, each one line saying what to do, with ARM's own message kept in the
-detail: not logged in, subscription or resource group missing, quota reached, image not pullable, push refused."""
+detail: not logged in, subscription or resource group missing, quota reached, image not pullable, push refused,
+a DNS label already taken, a name or a size ACI refuses.
+
+The core checks what holds everywhere first (its name rule, at most 4 vCPU and 16 GB, the DNS label's form); what
+only Azure knows (the label is taken, this region's largest size, ACI's stricter name rule) comes back from ARM.
+Each deploys the session's image (built and pushed once) with one setting broken."""
 
 from __future__ import annotations
 
@@ -9,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from aci_widgets.core.errors import AciWidgetsError
+from aci_widgets.core.errors import AciWidgetsError, UserErrorException
 from aci_widgets.core.image import ContainerImage, Image
 from aci_widgets.core.model import Model
 from aci_widgets.core.webservice import AciWebservice, Webservice
@@ -17,31 +22,10 @@ from aci_widgets.core.webservice import AciWebservice, Webservice
 pytestmark = pytest.mark.docker
 
 
-@pytest.fixture(scope="module")
-def image(arm: types.SimpleNamespace, aci_ws: object, tmp_path_factory: pytest.TempPathFactory) -> Image:
-    """One image for the module (built and pushed once): each error test deploys it with one setting broken."""
-    import numpy as np
-    from conftest import NUMPY_ENV, NUMPY_SCORE  # tests/conftest.py
-
-    folder = tmp_path_factory.mktemp("model")
-    (folder / "score.py").write_text(NUMPY_SCORE)
-    (folder / "myenv.yml").write_text(NUMPY_ENV)
-    np.save(folder / "weights.npy", np.array([1.0, 2.0, 3.0]))
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("ACI_WIDGETS_REGISTRY", arm.registry.server)
-        patch.setenv("ACI_WIDGETS_REGISTRY_USERNAME", arm.registry.username)
-        patch.setenv("ACI_WIDGETS_REGISTRY_PASSWORD", arm.registry.password)
-        model = Model.register(model_path=str(folder / "weights.npy"), model_name="weights", workspace=aci_ws)
-        config = ContainerImage.image_configuration(execution_script=str(folder / "score.py"), runtime="python",
-                                                    conda_file=str(folder / "myenv.yml"))
-        created = ContainerImage.create(aci_ws, f"err-{uuid.uuid4().hex[:6]}", [model], config)
-        created.wait_for_creation()
-    return created
-
-
-def _deploy_error(aci_ws: object, image: Image) -> AciWidgetsError:
-    service = Webservice.deploy_from_image(aci_ws, f"e-{uuid.uuid4().hex[:8]}", image,
-                                           AciWebservice.deploy_configuration(cpu_cores=0.5, memory_gb=0.5))
+def _deploy_error(aci_ws: object, image: Image, name: str | None = None, **config: object) -> AciWidgetsError:
+    config = {"cpu_cores": 0.5, "memory_gb": 0.5, **config}
+    service = Webservice.deploy_from_image(aci_ws, name or f"e-{uuid.uuid4().hex[:8]}", image,
+                                           AciWebservice.deploy_configuration(**config))
     with pytest.raises(AciWidgetsError):
         service.wait_for_deployment()
     assert service.state == "Failed"
@@ -54,20 +38,20 @@ def _deploy_error(aci_ws: object, image: Image) -> AciWidgetsError:
     ("AZURE_RESOURCE_GROUP", "no-such-rg", "az group create -n no-such-rg", "ResourceGroupNotFound"),
     ("ACI_WIDGETS_REGISTRY_PASSWORD", "wrong-password", "check the registry credentials", "InaccessibleImage"),
 ])
-def test_deploy_errors_say_what_to_do(image: Image, aci_ws: object, monkeypatch: pytest.MonkeyPatch,
+def test_deploy_errors_say_what_to_do(aci_image: Image, aci_ws: object, monkeypatch: pytest.MonkeyPatch,
                                       aci_env: types.SimpleNamespace, variable: str, value: str, says: str,
                                       arm_code: str) -> None:
     monkeypatch.setenv(variable, value)
-    error = _deploy_error(aci_ws, image)
+    error = _deploy_error(aci_ws, aci_image)
     assert says in error.message and "\n" not in error.message
     assert f"({arm_code})" in error.detail
     assert aci_env.stub.groups == {} or all(g.state != "Pending" for g in aci_env.stub.groups.values())
 
 
-def test_quota_reached(image: Image, aci_ws: object, aci_env: types.SimpleNamespace,
+def test_quota_reached(aci_image: Image, aci_ws: object, aci_env: types.SimpleNamespace,
                        monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(aci_env.stub, "quota", 0)
-    error = _deploy_error(aci_ws, image)
+    error = _deploy_error(aci_ws, aci_image)
     assert "quota" in error.message and "delete services you no longer need" in error.message
     assert "(ContainerGroupQuotaReached)" in error.detail
 
@@ -83,3 +67,30 @@ def test_push_refused(aci_env: types.SimpleNamespace, aci_ws: object, model_dir:
     error = created.operation.error if created.operation else caught.value
     assert f"The registry {aci_env.registry.server} refused the push" in str(error)
     assert "ACI_WIDGETS_REGISTRY_PASSWORD" in str(error)
+
+
+def test_a_size_this_region_does_not_offer(aci_image: Image, aci_ws: object, aci_env: types.SimpleNamespace,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(aci_env.stub, "max_cpu", 2.0)  # a region whose largest group is smaller than 4 vCPU
+    error = _deploy_error(aci_ws, aci_image, cpu_cores=3, memory_gb=2)
+    assert "does not offer the size" in error.message and "(3 vCPU, 2 GB)" in error.message
+    assert "choose smaller cpu_cores / memory_gb" in error.message
+    assert "(ResourceRequestsNotSupported)" in error.detail
+
+
+def test_a_name_azure_refuses(aci_image: Image, aci_ws: object, aci_env: types.SimpleNamespace) -> None:
+    # Valid for the core's rule, but ACI refuses consecutive hyphens in a container-group name.
+    error = _deploy_error(aci_ws, aci_image, name="ab--cd")
+    assert "'ab--cd' is not a valid container-group name in Azure" in error.message
+    assert "(InvalidContainerGroupName)" in error.detail
+
+
+@pytest.mark.parametrize(("setting", "says"), [
+    ({"cpu_cores": 5}, "cpu_cores must be a number above 0 and at most 4, got 5"),
+    ({"memory_gb": 32}, "memory_gb must be a number above 0 and at most 16, got 32"),
+    ({"dns_name_label": "Iris_Demo"}, "dns_name_label must be 5 to 63 lowercase letters"),
+])
+def test_the_core_refuses_what_aci_never_accepts(setting: dict[str, object], says: str) -> None:
+    with pytest.raises(UserErrorException) as caught:
+        AciWebservice.deploy_configuration(**setting)
+    assert says in str(caught.value)
