@@ -11,6 +11,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import re
 import secrets
 import select
 import threading
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
     from .workspace import Workspace
 
 STATES = ("Transitioning", "Healthy", "Unhealthy", "Failed")
+_DNS_LABEL = re.compile(r"[a-z][a-z0-9-]{3,61}[a-z0-9]")  # ACI's rule for dns_name_label
 
 
 @dataclass
@@ -54,6 +56,7 @@ class AciServiceDeploymentConfiguration:
     primary_key: str | None = None  # azureml's: the service's keys, when auth_enabled (else random ones)
     secondary_key: str | None = None
     azure_settings: dict[str, Any] = field(default_factory=dict)  # Azure-only settings, kept for a cloud target
+    dns_name_label: str | None = None  # the aci target's public name: <label>.<location>.azurecontainer.io
     compute_type = "ACI"
 
     def validate(self) -> None:
@@ -65,6 +68,11 @@ class AciServiceDeploymentConfiguration:
             raise UserErrorException(f"max_request_mb must be above 0, got {self.max_request_mb!r}.")
         if self.port is not None and not (isinstance(self.port, int) and 0 < self.port < 65536):
             raise UserErrorException(f"port must be between 1 and 65535, got {self.port!r}.")
+        if self.dns_name_label is not None and not (isinstance(self.dns_name_label, str)
+                                                    and _DNS_LABEL.fullmatch(self.dns_name_label)):
+            raise UserErrorException(f"dns_name_label must be 5 to 63 lowercase letters, digits and '-', starting with "
+                                     f"a letter and ending with a letter or digit (ACI's rule), got "
+                                     f"{self.dns_name_label!r}.")
 
 
 @dataclass
@@ -541,12 +549,13 @@ class AciWebservice(Webservice):
                              tags: dict[str, str] | None = None, properties: dict[str, str] | None = None,
                              description: str | None = None, location: str | None = None,
                              auth_enabled: bool | None = None, max_request_mb: float | None = None,
+                             dns_name_label: str | None = None,
                              **_azure: Any) -> AciServiceDeploymentConfiguration:
         config = AciServiceDeploymentConfiguration(
             cpu_cores=1.0 if cpu_cores is None else cpu_cores, memory_gb=1.0 if memory_gb is None else memory_gb,
             tags=dict(tags or {}), properties=dict(properties or {}), description=description,
             location=location, auth_enabled=bool(auth_enabled),
-            max_request_mb=100.0 if max_request_mb is None else max_request_mb)
+            max_request_mb=100.0 if max_request_mb is None else max_request_mb, dns_name_label=dns_name_label)
         config.primary_key, config.secondary_key = _azure.pop("primary_key", None), _azure.pop("secondary_key", None)
         from .service_update import azure_only
 
