@@ -17,13 +17,15 @@ _WHERE = {
     "ModelNotFoundException": "errors", "TargetUnavailable": "errors", "UserErrorException": "errors",
     "WebserviceException": "errors", "Environment": "environment", "InferenceConfig": "inference_config",
     "ResourceConfiguration": "resource_configuration",
+    "Experiment": "experiment", "Run": "run", "Datastore": "datastore", "Dataset": "dataset",
+    "ComputeTarget": "compute",
 }
 
 __all__ = [
     "VERSION", "AciWebservice", "AciWidgetsError", "CondaDependencies", "ContainerImage", "Environment", "Image",
     "ImageBuildError", "InferenceConfig", "ResourceConfiguration",
     "LocalWebservice", "Model", "ModelNotFoundException", "TargetUnavailable", "UserErrorException",
-    "Webservice", "WebserviceException", "Workspace",
+    "Webservice", "WebserviceException", "Workspace", "Experiment", "Run", "Datastore", "Dataset", "ComputeTarget",
 ]
 
 

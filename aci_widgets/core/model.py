@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import ModelNotFoundException, UserErrorException
 from .inference_config import InferenceConfig  # noqa: F401 - azureml's path: aci_widgets.core.model.InferenceConfig
+from .mlflow_models import import_new_versions
 from .names import check_model_name
 from .no_code import Framework
 
@@ -34,6 +35,8 @@ class Model:
             name, version, _row = workspace.registry.find_version("models", name, id, version)
             if not name:
                 raise UserErrorException("Model() needs a name or an id ('name:version').")
+            if (_row is None or version is None) and import_new_versions(workspace, name):
+                _, _, _row = workspace.registry.find_version("models", name, None, version)  # now from MLflow
             if _row is None:
                 raise ModelNotFoundException(_not_found_message(workspace, name, version))
         self._row = _row

@@ -52,6 +52,10 @@ CREATE TABLE IF NOT EXISTS environments (
 CREATE TABLE IF NOT EXISTS model_details (
     name TEXT NOT NULL, version INTEGER NOT NULL, details TEXT NOT NULL,
     PRIMARY KEY (name, version));
+CREATE TABLE IF NOT EXISTS datasets (
+    name TEXT NOT NULL, version INTEGER NOT NULL,
+    definition TEXT NOT NULL, created REAL NOT NULL,
+    PRIMARY KEY (name, version));
 """
 
 _DIGEST = re.compile(r"(?<![0-9a-f])[0-9a-f]{64}(?![0-9a-f])")

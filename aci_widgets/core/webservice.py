@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 import filelock
 
 from . import events
+from .aks import AksWebservice  # noqa: F401 - azureml's path: aci_widgets.core.webservice.AksWebservice
 from .errors import OperationCancelled, UserErrorException, WebserviceException
 from .image import ContainerImageConfig, Image, _alive, _register_image, build_for_target
 from .local_webservice import LocalServiceMixin

@@ -146,6 +146,32 @@ class Workspace:
 
         return Environment.list(self)
 
+    @property
+    def datastores(self) -> dict[str, Any]:
+        """Datastore name -> Datastore (folders of the workspace; ``workspaceblobstore`` is the default)."""
+        from .datastore import Datastore
+
+        return {n: Datastore(self, n) for n in Datastore.list_names(self)}
+
+    @property
+    def datasets(self) -> dict[str, Any]:
+        """Dataset name -> its latest registered version."""
+        from .dataset import Dataset
+
+        return Dataset.get_all(self)
+
+    def get_default_datastore(self) -> Any:
+        from .datastore import Datastore
+
+        return Datastore.get_default(self)
+
+    def get_mlflow_tracking_uri(self) -> str:
+        """A SQLite MLflow tracking store inside the workspace, for ``mlflow.set_tracking_uri(...)``; needs
+        ``pip install 'aci_widgets[mlflow]'``."""
+        from .tracking import tracking_uri
+
+        return tracking_uri(self)
+
     def write_config(self, path: str | os.PathLike[str] | None = None, file_name: str | None = None) -> Path:
         """Write ``<path>/.azureml/config.json`` so that ``Workspace.from_config()`` finds this workspace."""
         folder = Path(path or ".") / ".azureml"
