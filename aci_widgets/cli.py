@@ -126,6 +126,17 @@ def stop(args: argparse.Namespace) -> int:
     return 0
 
 
+def config(args: argparse.Namespace) -> int:
+    """The workspace's deployment settings and where each comes from; secrets masked (the aci target's)."""
+    from .targets.aci.settings import describe
+
+    ws = Workspace(args.workspace)
+    print(f"workspace {ws.name!r} ({ws.root}), target {ws.target}")
+    for name, value, source in describe(ws):
+        print(f"  {name:<18} {value:<44} {source}")
+    return 0
+
+
 def _say_stopped(stopped: list[Running], none: str = "") -> None:
     for item in stopped:
         what = f"pid {item.pid}" if item.pid else (item.detail or "")
@@ -168,7 +179,9 @@ def build_parser() -> argparse.ArgumentParser:
                                  ("ps", ps, "list what runs for a workspace: services, pre-warmed processes, "
                                             "containers"),
                                  ("stop", stop, "with --all: delete every service of a workspace and stop its "
-                                                "pre-warmed processes and containers (images and models stay)")):
+                                                "pre-warmed processes and containers (images and models stay)"),
+                                 ("config", config, "show a workspace's settings for Azure Container Instances "
+                                                    "and where each comes from (secrets masked)")):
         p = commands.add_parser(name, help=helptext)
         if name in ("logs", "delete"):
             p.add_argument("name")

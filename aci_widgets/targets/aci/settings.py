@@ -83,3 +83,45 @@ def registry_credentials(registry: str) -> tuple[str, str] | None:
     if found.get("username") and found.get("password"):
         return found["username"], found["password"]
     return None
+
+
+def _mask(secret: str) -> str:
+    return "******** (hidden)" if secret else ""
+
+
+def describe(ws: Workspace) -> list[tuple[str, str, str]]:
+    """(setting, value, where it comes from) for ``aci-widgets config``; secrets are masked, never printed."""
+    saved = getattr(ws, "_settings", {}) or {}
+
+    def pick(name: str, env: str, value: str | None, default: str = "") -> tuple[str, str, str]:
+        if os.environ.get(env, "").strip():
+            return name, os.environ[env].strip(), f"${env}"
+        if value:
+            return name, str(value), "workspace"
+        return name, default or "(not set)", "default" if default else f"set ${env} or the workspace"
+
+    rows = [pick("subscription_id", "AZURE_SUBSCRIPTION_ID", getattr(ws, "subscription_id", None)),
+            pick("resource_group", "AZURE_RESOURCE_GROUP", getattr(ws, "resource_group", None)),
+            pick("location", "AZURE_LOCATION", getattr(ws, "location", None), DEFAULT_LOCATION),
+            pick("registry", "ACI_WIDGETS_REGISTRY", saved.get("registry"))]
+    registry = rows[-1][1] if rows[-1][2] != "set $ACI_WIDGETS_REGISTRY or the workspace" else ""
+    user = os.environ.get("ACI_WIDGETS_REGISTRY_USERNAME", "").strip()
+    password = os.environ.get("ACI_WIDGETS_REGISTRY_PASSWORD", "")
+    if user and password:
+        rows += [("registry username", user, "$ACI_WIDGETS_REGISTRY_USERNAME"),
+                 ("registry password", _mask(password), "$ACI_WIDGETS_REGISTRY_PASSWORD")]
+    else:
+        stored = registry_credentials(registry) if registry else None
+        how = "Docker credential store (docker login)"
+        rows += [("registry username", stored[0] if stored else "(not set)",
+                  how if stored else "set $ACI_WIDGETS_REGISTRY_USERNAME or run docker login"),
+                 ("registry password", _mask(stored[1]) if stored else "(not set)",
+                  how if stored else "set $ACI_WIDGETS_REGISTRY_PASSWORD or run docker login")]
+    rows.append(pick("ARM endpoint", "ACI_WIDGETS_ARM_ENDPOINT", None, DEFAULT_ENDPOINT))
+    token = _token()
+    rows.append(("ARM token", _mask(token), "$ACI_WIDGETS_ARM_TOKEN") if token else
+                ("ARM token", "(none: azure-identity's DefaultAzureCredential, e.g. az login)", "default"))
+    bundle = os.environ.get("REQUESTS_CA_BUNDLE", "").strip()
+    rows.append(("TLS trust", bundle, "$REQUESTS_CA_BUNDLE") if bundle else
+                ("TLS trust", "(the system's certificates)", "default"))
+    return rows

@@ -11,7 +11,7 @@ import time
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from ...core.errors import OperationCancelled, WebserviceException
+from ...core.errors import OperationCancelled, UserErrorException, WebserviceException
 from ...core.events import HEALTH, START
 from ...core.target import ImageSpec, Running, ServiceSpec, ServiceStatus, Target
 from ..docker import DockerTarget
@@ -20,6 +20,7 @@ from ..docker.dockerfile import PORT
 from .client import aci_client
 from .errors import explain
 from .group import SERVICE_TAG, WORKSPACE_TAG, GroupView, container_group
+from .prices import cost_notice
 from .push import push_image
 from .settings import AciSettings, registry_credentials
 
@@ -87,6 +88,7 @@ class AciTarget(Target):
                                   "container": spec.name}
         client = aci_client(settings)
         created = False
+        report.notice(cost_notice(spec.cpu_cores, spec.memory_gb))
         try:
             with report.step(START, f"container group {spec.name} in {location} ({size})"):
                 try:
@@ -218,8 +220,14 @@ class AciTarget(Target):
             raise self._explained(exc, settings, handle["group"]) from exc
 
     def running(self, ws: Workspace, services: dict[str, dict[str, Any]]) -> list[Running]:
-        """The workspace's container groups in its resource group (tagged with the workspace's name)."""
-        settings = AciSettings.of(ws)
+        """The workspace's container groups in its resource group (tagged with the workspace's name); nothing for
+        a workspace that was never set up for ACI and has no service there."""
+        try:
+            settings = AciSettings.of(ws)
+        except UserErrorException:
+            if services:
+                raise
+            return []
         try:
             groups = list(aci_client(settings).container_groups.list_by_resource_group(settings.resource_group))
         except Exception as exc:
