@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import ModelNotFoundException, UserErrorException
 from .inference_config import InferenceConfig  # noqa: F401 - azureml's path: aci_widgets.core.model.InferenceConfig
-from .mlflow_models import import_new_versions
 from .names import check_model_name
 from .no_code import Framework
 
@@ -35,8 +34,11 @@ class Model:
             name, version, _row = workspace.registry.find_version("models", name, id, version)
             if not name:
                 raise UserErrorException("Model() needs a name or an id ('name:version').")
-            if (_row is None or version is None) and import_new_versions(workspace, name):
-                _, _, _row = workspace.registry.find_version("models", name, None, version)  # now from MLflow
+            if _row is None or version is None:  # versions registered through MLflow come in on first lookup
+                from .mlflow_models import import_new_versions  # here: a service's score.py never pays for it
+
+                if import_new_versions(workspace, name):
+                    _, _, _row = workspace.registry.find_version("models", name, None, version)
             if _row is None:
                 raise ModelNotFoundException(_not_found_message(workspace, name, version))
         self._row = _row
@@ -136,6 +138,17 @@ class Model:
         from .model_package import package
 
         return package(workspace, models, inference_config, generate_dockerfile, image_name, image_label)
+
+    @staticmethod
+    def profile(workspace: Workspace, profile_name: str, models: list[Model], inference_config: Any,
+                input_dataset: Any = None, cpu: float | None = None, memory_in_gb: float | None = None,
+                description: str | None = None) -> Any:
+        """Measure the models as a temporary local service fed with the dataset's request bodies (default: the
+        model's ``sample_input_dataset``); see ``ModelProfile.get_details()``."""
+        from .model_profile import profile
+
+        return profile(workspace, profile_name, models, inference_config, input_dataset, cpu, memory_in_gb,
+                       description)
 
     @staticmethod
     def list(workspace: Workspace, name: str | None = None, tags: list[Any] | None = None,
