@@ -1,6 +1,7 @@
 """``python -m aci_widgets.runtime``: bind, load score.py, call init(), write the ready file, serve.
 
 Exit status: 0 after SIGTERM/SIGINT, 2 bad arguments, 3 score.py failed to import or init(), 4 could not bind.
+Every count of workers, one included, runs under a supervisor (workers.py) that restarts a worker that dies.
 """
 
 from __future__ import annotations
@@ -54,7 +55,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--shutdown-timeout", type=float, default=d.shutdown_timeout, help="seconds")
     p.add_argument("--access-log", action="store_true", help="log every request to stderr (costs throughput)")
     p.add_argument("--workers", type=_positive_int, default=1,
-                   help="worker processes behind the one port (1: this process serves, no supervisor)")
+                   help="worker processes behind the one port, under a supervisor that restarts them")
+    p.add_argument("--scoring-timeout-ms", type=_positive_int, default=round(d.scoring_timeout * 1000),
+                   help="longest run(); over it the request gets 504 and its worker is replaced (azureml's "
+                        "scoring_timeout_ms)")
+    p.add_argument("--max-held-body-bytes", type=int, default=d.max_held_body_bytes,
+                   help="request bodies one worker holds at once, beyond it 503 (0: max(256 MiB, 2 x max body))")
+    p.add_argument("--allowed-hosts", default="",
+                   help="comma-separated Host names beside 127.0.0.1, localhost, [::1] (any port); '*': any host")
+    p.add_argument("--cors-origins", default="",
+                   help="comma-separated origins allowed cross-origin requests (CORS headers); '*': any")
+    p.add_argument("--log-file", help="write all output here, rotated (else it goes to stdout/stderr)")
+    p.add_argument("--log-max-bytes", type=_positive_int, default=10 * MIB, help="rotate the log file at this size")
+    p.add_argument("--log-backups", type=int, default=3, help="rotated log files kept (FILE.1 is the newest)")
     return p.parse_args(argv)
 
 
@@ -78,8 +91,16 @@ def _settings(args: argparse.Namespace) -> Settings:
         keepalive_timeout=args.keepalive_timeout,
         shutdown_timeout=args.shutdown_timeout,
         max_connections=args.max_connections,
+        max_held_body_bytes=max(args.max_held_body_bytes, 0),
+        scoring_timeout=args.scoring_timeout_ms / 1000,
+        allowed_hosts=_names(args.allowed_hosts),
+        cors_origins=_names(args.cors_origins),
         access_log=args.access_log,
     )
+
+
+def _names(text: str) -> tuple[str, ...]:
+    return tuple(n.strip() for n in text.split(",") if n.strip())
 
 
 def bind(host: str, port: int, reuse_port: bool = False) -> socket.socket:
@@ -130,6 +151,10 @@ def main(argv: list[str] | None = None) -> int:
     """Start one scoring server; return the process exit status."""
     args = parse_args(argv)
     settings = _settings(args)
+    if args.log_file:
+        from .logfile import redirect_output
+
+        redirect_output(args.log_file, args.log_max_bytes, args.log_backups)
     _setup_logging()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, _raise_terminated)
@@ -141,62 +166,23 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _start(args: argparse.Namespace, settings: Settings) -> int:
-    from .tracebacks import describe, user_traceback
+    from .tracebacks import user_traceback
 
     try:
         sock = bind(settings.host, settings.port, reuse_port=args.workers > 1)
     except OSError as exc:
         log.error("cannot listen on %s:%s: %s", settings.host, settings.port, exc)
         return _fail(args.ready_file, exc, user_traceback(exc), EXIT_BIND_FAILED)
-    port = sock.getsockname()[1]
-
-    from .loader import ScoreScriptError, set_model_dir
+    from .loader import set_model_dir
     from .memory import keep_freed_memory
 
     not_done = keep_freed_memory()  # before the workers fork: they inherit it
     if not_done:
         log.info("%s", not_done)
     set_model_dir(args.model_dir)
-    if args.workers > 1:
-        from .workers import serve_workers
+    from .workers import serve_workers  # also at one worker: a worker that dies or overruns is replaced
 
-        return serve_workers(sock, args.workers, settings, args.ready_file, lambda: _load_app(args, settings))
-    try:
-        app, import_seconds, init_seconds = _load_app(args, settings)
-    except ScoreScriptError as exc:
-        log.error("score.py failed at %s: %s", exc.stage, describe(exc.error))
-        return _fail(args.ready_file, exc.error, user_traceback(exc.error), EXIT_SCORE_FAILED)
-
-    from .readyfile import write_ready_file
-    from .server import serve
-
-    def on_started() -> None:
-        if args.ready_file:
-            write_ready_file(
-                args.ready_file,
-                {
-                    "status": "ready",
-                    "port": port,
-                    "pid": os.getpid(),
-                    "host": settings.host,
-                    "init_seconds": round(init_seconds, 6),
-                    "import_seconds": round(import_seconds, 6),
-                },
-            )
-        log.info(
-            "%s ready on http://%s:%d (pid %d, import %.3f s, init() %.3f s%s)",
-            settings.name,
-            settings.host,
-            port,
-            os.getpid(),
-            import_seconds,
-            init_seconds,
-            ", keys required" if _auth_keys() else "",
-        )
-
-    serve(sock, app, settings, on_started)
-    log.info("stopped")
-    return 0
+    return serve_workers(sock, args.workers, settings, args.ready_file, lambda: _load_app(args, settings))
 
 
 def _auth_keys() -> tuple[str, ...]:

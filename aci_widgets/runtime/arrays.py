@@ -14,6 +14,8 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
+from .fastpath import MAX_DIMS  # deeper arrays are left to fastpath.py, which refuses them with a 400
+
 if TYPE_CHECKING:
     from .schema import ArraySpec, Field
 
@@ -79,7 +81,7 @@ class ArrayReader:
     def _read_array(self, value: Any, spec: ArraySpec) -> tuple[Any, int] | None:
         """(the ndarray, how many JSON arrays it was written as), or None when it is not proved rectangular."""
         shape = self._shape(value)
-        if shape is None or (spec.shape is not None and (len(shape) != len(spec.shape) or
+        if shape is None or len(shape) > MAX_DIMS or (spec.shape is not None and (len(shape) != len(spec.shape) or
                                                           tuple(shape[1:]) != spec.shape[1:])):
             return None
         of_type, wide = _BUFFER_TYPE[spec.dtype.kind]

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from .schema import ArraySpec, Declared, Field
 
 _MISSING = object()
+MAX_DIMS = 64  # numpy's limit on an array's dimensions (NPY_MAXDIMS): a deeper body is a 400 naming it
 _JSON_KINDS = {dict: "a JSON object", str: "a string", bool: "a boolean", int: "a number", float: "a number"}
 
 
@@ -107,6 +108,12 @@ class FastScorer:
     def _to_array(self, name: str, spec: ArraySpec, value: Any) -> Any:
         if type(value) is not list:
             raise BadRequest(f"field {name!r}: expected {_expected(spec)}, got {_json_kind(value)}")
+        depth, node = 0, value
+        while type(node) is list and depth <= MAX_DIMS:  # along the first elements: a few steps for real inputs
+            depth, node = depth + 1, (node[0] if node else None)
+        if depth > MAX_DIMS:
+            raise BadRequest(f"field {name!r}: arrays nested more than {MAX_DIMS} deep are refused (numpy's limit "
+                             f"on dimensions is {MAX_DIMS})")
         try:
             array = self.np.array(value, dtype=spec.dtype)
         except (ValueError, TypeError, OverflowError) as exc:

@@ -1,7 +1,8 @@
 """The HTTP/1.1 server: one asyncio Protocol per connection around httptools' parser, plus the serve loop.
 
 run() is called on the event loop thread once a request's body has fully arrived, so requests are answered in
-order (pipelining comes for free) and a slow or stalled client only ever holds its own connection.
+order (pipelining comes for free) and a slow or stalled client only ever holds its own connection. While run() is
+busy, a watchdog thread (watchdog.py) answers health checks on new connections and enforces the scoring timeout.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from time import monotonic
 
 from httptools import HttpParserCallbackError, HttpParserError, HttpParserUpgrade, HttpRequestParser
 
-from .handlers import ScoringApp, Target
+from .handlers import HEALTHY, ScoringApp, Target
+from .hosts import HostPolicy
 from .responses import CONTINUE, Response, json_error, render
 from .settings import Settings
 
@@ -48,6 +50,8 @@ class Connections(set):
     """The open connections of one server; ``stopping`` tells late arrivals to close after one answer."""
 
     stopping = False
+    busy: tuple[float, HttpProtocol] | None = None  # (start, connection) while run() runs: the watchdog reads it
+    held = 0  # bytes of request bodies buffered by all connections (a per-process cap: Settings.held_body_limit)
     refused = 0  # connections answered 503 since the last warning
     warned_at = float("-inf")
 
@@ -76,6 +80,11 @@ class HttpProtocol(asyncio.Protocol):
     __slots__ = (
         "app",
         "s",
+        "policy",
+        "sock",
+        "host",
+        "origin",
+        "held",
         "connections",
         "transport",
         "parser",
@@ -100,9 +109,12 @@ class HttpProtocol(asyncio.Protocol):
         "keep_alive",
     )
 
-    def __init__(self, app: ScoringApp, settings: Settings, connections: Connections) -> None:
+    def __init__(self, app: ScoringApp, settings: Settings, connections: Connections, policy: HostPolicy) -> None:
         self.app = app
         self.s = settings
+        self.policy = policy
+        self.sock: socket.socket | None = None
+        self.held = 0
         self.connections = connections
         self.transport: asyncio.Transport | None = None
         self.parser = HttpRequestParser(self)
@@ -118,7 +130,7 @@ class HttpProtocol(asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:  # type: ignore[override]
         self.transport = transport  # type: ignore[assignment]
-        sock = transport.get_extra_info("socket")
+        self.sock = sock = transport.get_extra_info("socket")
         if sock is not None:
             with contextlib.suppress(OSError, AttributeError):  # not TCP (a Unix socket): nothing to turn off
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -135,7 +147,7 @@ class HttpProtocol(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self.connections.discard(self)
         self.state = CLOSING
-        self.body = []
+        self._release()
 
     def data_received(self, data: bytes) -> None:
         if self.state == CLOSING:
@@ -176,6 +188,8 @@ class HttpProtocol(asyncio.Protocol):
         self.method = b""
         self.header_bytes = 0
         self.authorization: bytes | None = None
+        self.host: bytes | None = None
+        self.origin: bytes | None = None
         self.content_length: int | None = None
         self.expect_continue = False
         self.echo_keep_alive = False
@@ -194,10 +208,12 @@ class HttpProtocol(asyncio.Protocol):
         self.header_bytes = size
         if size > self.max_header_bytes:
             raise _Reject(_TOO_LARGE_HEADERS)
-        n = len(name)  # cheap filter: lower-case only names as long as the four this server reads
-        if n == 13 or n == 14 or n == 10 or n == 6:
+        n = len(name)  # cheap filter: lower-case only names as long as the six this server reads
+        if n == 4 or n == 13 or n == 14 or n == 10 or n == 6:
             lname = name.lower()
-            if lname == b"authorization":
+            if lname == b"host":
+                self.host = value
+            elif lname == b"authorization":
                 self.authorization = value
             elif lname == b"content-length":
                 self.content_length = int(value)  # llhttp has already checked it is a number
@@ -206,6 +222,8 @@ class HttpProtocol(asyncio.Protocol):
                 self.echo_keep_alive = b"keep-alive" in value.lower()
             elif lname == b"expect" and value.lower() == b"100-continue":
                 self.expect_continue = True
+            elif lname == b"origin":
+                self.origin = value
 
     def on_headers_complete(self) -> None:
         parser = self.parser
@@ -216,7 +234,18 @@ class HttpProtocol(asyncio.Protocol):
         self.method = method = parser.get_method()
         if self.content_length is not None and self.content_length > self.max_body_bytes:
             raise _Reject(self._too_large())  # before reading a byte of the body
-        self.target = target = self.app.resolve(method, self.url, self.authorization)
+        target = self.app.resolve(method, self.url, self.authorization)
+        if target is not HEALTHY:
+            host = self.host
+            policy = self.policy
+            if host is not None and host not in policy.ok_hosts and not policy.host_ok(host):
+                target = policy.misdirected(host)
+            elif self.origin is not None:
+                target = policy.for_origin(self.origin, method, target)
+            if type(target) is not Response and self.content_length is not None and \
+                    self.connections.held + self.content_length > self.s.held_body_limit:
+                raise _Reject(self._full())  # before reading a byte of the body
+        self.target = target
         if self.expect_continue:
             if type(target) is Response:
                 raise _Reject(target)  # answer now rather than invite a body we would throw away
@@ -226,8 +255,14 @@ class HttpProtocol(asyncio.Protocol):
         self.body_size += len(chunk)
         if self.body_size > self.max_body_bytes:
             raise _Reject(self._too_large())  # a chunked body that grew over the limit
-        if type(self.target) is not Response:
-            self.body.append(chunk)  # only the score handler needs the body; others' is dropped
+        if type(self.target) is not Response:  # only the score handler needs the body; others' is dropped
+            n = len(chunk)
+            held = self.connections.held + n
+            if held > self.s.held_body_limit:
+                raise _Reject(self._full())
+            self.connections.held = held
+            self.held += n
+            self.body.append(chunk)
         s = self.s
         self.body_last = now = self.now
         deadline = now + s.body_timeout  # silence
@@ -243,8 +278,15 @@ class HttpProtocol(asyncio.Protocol):
             response = target
         else:
             body = self.body
-            response = target(body[0] if len(body) == 1 else b"".join(body))  # type: ignore[misc]
-            self.body = []
+            connections = self.connections
+            connections.busy = (monotonic(), self)
+            try:
+                response = target(body[0] if len(body) == 1 else b"".join(body))  # type: ignore[misc]
+            finally:
+                connections.busy = None
+                connections.held -= self.held
+                self.held = 0
+                self.body = []
         keep = self.keep_alive and not self.shutting_down
         if not keep:
             connection = b"close"
@@ -270,6 +312,18 @@ class HttpProtocol(asyncio.Protocol):
             f"This service has too many open connections ({self.s.max_connections}); retry in a moment.",
             b"Retry-After: 1\r\n",
         )
+
+    def _full(self) -> Response:
+        limit = self.s.held_body_limit
+        return json_error(503, f"This service is holding as many request bodies as it may at once ({limit} bytes); "
+                               "retry in a moment.", b"Retry-After: 1\r\n")
+
+    def _release(self) -> None:
+        """Forget the body received so far (the connection closes or is rejected)."""
+        self.body = []
+        if self.held:
+            self.connections.held -= self.held
+            self.held = 0
 
     def _too_slow(self) -> Response:
         rate = self.s.min_body_rate
@@ -308,7 +362,7 @@ class HttpProtocol(asyncio.Protocol):
         if self.state == CLOSING or self.transport is None:
             return
         self.state = CLOSING
-        self.body = []
+        self._release()
         self.deadline = monotonic() + self.s.linger_timeout
         self.transport.write(render(response, b"close"))
         if self.s.access_log:
@@ -357,9 +411,15 @@ async def serve_forever(
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     connections = Connections()
-    server = await loop.create_server(
-        lambda: HttpProtocol(app, settings, connections), sock=sock, backlog=1024
-    )
+    policy = HostPolicy(settings.allowed_hosts, settings.cors_origins)
+
+    def protocol() -> HttpProtocol:
+        return HttpProtocol(app, settings, connections, policy)
+
+    server = await loop.create_server(protocol, sock=sock, backlog=1024)
+    from .watchdog import Watchdog
+
+    Watchdog(connections, sock, loop, protocol, settings).start()
     tick = _tick(settings)
 
     # One sweeper for all connections: per-request timers would cost a heap push and a cancel each time.

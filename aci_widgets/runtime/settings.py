@@ -22,4 +22,15 @@ class Settings(NamedTuple):
     linger_timeout: float = 2.0  # after an error answer, how long unread input is drained before closing
     shutdown_timeout: float = 5.0  # on SIGTERM, how long in-flight requests may take (docker stop waits 10 s)
     max_connections: int = 1000  # per process: over it, an idle keep-alive connection is closed, else 503
+    # Request bodies held at once by one worker, all connections together; beyond it 503 + Retry-After. 0: the
+    # default, max(256 MiB, 2 x max_body_bytes): a quarter of the default 1 GB container for raw bodies (run()'s
+    # parsing multiplies them), while two bodies of the largest accepted size still fit.
+    max_held_body_bytes: int = 0
+    scoring_timeout: float = 60.0  # seconds run() may take (azureml's scoring_timeout_ms); then 504, worker replaced
+    allowed_hosts: tuple[str, ...] = ()  # Host names (with or without :port) beside loopback's; ("*",): any
+    cors_origins: tuple[str, ...] = ()  # origins allowed cross-origin requests (CORS); ("*",): any
     access_log: bool = False
+
+    @property
+    def held_body_limit(self) -> int:
+        return self.max_held_body_bytes or max(256 * MIB, 2 * self.max_body_bytes)

@@ -1,4 +1,4 @@
-"""``--workers N``: a supervisor that forks N scoring servers behind the one port.
+"""``--workers N``: a supervisor that forks N scoring servers behind the one port (N=1 too).
 
 One Python process runs one request at a time (run() holds the GIL), so a multi-core service needs processes.
 The supervisor binds before score.py is imported, as a lone server does: one SO_REUSEPORT socket per worker slot,
@@ -6,8 +6,11 @@ all on the port, so the kernel spreads connections over the workers. Measured on
 (wrk -c2..8): with one shared socket the worker that woke first often accepted every connection (asyncio accepts
 a whole backlog per wake-up) and the other sat idle; with SO_REUSEPORT both always served. The supervisor keeps
 every slot's socket open, so connections queued for a worker that died wait for its replacement instead of being
-reset. It never imports score.py: it stays small, restarts a worker that dies (with backoff), and forwards
-SIGTERM/SIGINT for a graceful stop. Without SO_REUSEPORT the workers share the one socket.
+reset. It never imports score.py: it stays small, restarts a worker that dies (with backoff; a worker whose run()
+overran the scoring timeout exits on purpose, see watchdog.py), says in the log and the ready file how the last one
+ended, and forwards SIGTERM/SIGINT for a graceful stop. It runs at one worker too: a single process could not
+restart itself after an os._exit() in run(); it costs one small process and nothing per request. Without
+SO_REUSEPORT the workers share the one socket.
 """
 
 from __future__ import annotations
@@ -140,6 +143,7 @@ class _Supervisor:
         self.serving = False  # every worker was ready once and the ready file is written
         self.exited: list[_Worker] = []  # workers that died before the service was ready
         self.timings: dict[str, float] = {}
+        self.last_exit: dict[str, Any] | None = None  # the last worker that ended while serving, and how
         self.stop_signal = 0
         self.selector = selectors.DefaultSelector()
         self.wake_r, self.wake_w = os.pipe()
@@ -275,6 +279,8 @@ class _Supervisor:
         delay = self.backoff[slot]
         self.backoff[slot] = min(delay * 2, MAX_BACKOFF)
         self.restart_at[slot] = time.monotonic() + delay
+        self.last_exit = {"slot": slot, "pid": worker.pid, "exit": worker.message["exit"],
+                          "status": _exit_status(status), "time": time.time()}  # in the next ready file
         log.warning("worker %d (pid %d) %s; restarting it in %.1f s", slot, worker.pid, worker.message["exit"], delay)
 
     def _startup_failure(self) -> _Worker | None:
@@ -304,7 +310,8 @@ class _Supervisor:
             pids = [w.pid for w in sorted(self.workers.values(), key=lambda w: w.slot)]
             write_ready_file(self.ready_file, {"status": "ready", "port": self.port, "pid": os.getpid(),
                                                "host": self.settings.host, "workers": self.count,
-                                               "worker_pids": pids, **self.timings})
+                                               "worker_pids": pids, **self.timings,
+                                               **({"last_exit": self.last_exit} if self.last_exit else {})})
 
     def _fail(self, worker: _Worker) -> int:
         """A worker failed to start before the service was ready: the whole server fails, as a lone one would."""
@@ -413,11 +420,21 @@ def _send(fd: int, message: dict[str, Any]) -> None:
         os.close(fd)
 
 
+def _exit_status(status: int) -> int:
+    """As Popen.returncode: the exit status, or minus the signal number."""
+    return os.waitstatus_to_exitcode(status)
+
+
 def _exit_text(status: int) -> str:
+    from .watchdog import EXIT_SCORING_TIMEOUT
+
     if os.WIFSIGNALED(status):
         number = os.WTERMSIG(status)
         try:
             return f"was killed by {signal.Signals(number).name}"
         except ValueError:
             return f"was killed by signal {number}"
-    return f"exited with status {os.waitstatus_to_exitcode(status)}"
+    code = os.waitstatus_to_exitcode(status)
+    if code == EXIT_SCORING_TIMEOUT:
+        return f"exited with status {code} (its run() overran the scoring timeout)"
+    return f"exited with status {code}"

@@ -17,7 +17,7 @@ def test_health_answers_healthy(numpy_server: Server) -> None:
 
 def test_head_health_has_length_but_no_body(numpy_server: Server) -> None:
     with numpy_server.client() as c:
-        c.send(b"HEAD / HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        c.send(b"HEAD / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\nGET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         head = c.sock.recv(65536)
         while head.count(b"HTTP/1.1 200") < 2:
             head += c.sock.recv(65536)
@@ -117,10 +117,10 @@ def test_keep_alive_serves_two_requests_on_one_connection(numpy_server: Server) 
 
 def test_pipelined_requests_are_answered_in_order(numpy_server: Server) -> None:
     requests = [
-        b'POST /score HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\n\r\n{"echo": 1}',
-        b"GET /nope HTTP/1.1\r\nHost: x\r\n\r\n",
-        b'POST /score HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\n\r\n{"echo": 3}',
-        b"GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+        b'POST /score HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 11\r\n\r\n{"echo": 1}',
+        b"GET /nope HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+        b'POST /score HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 11\r\n\r\n{"echo": 3}',
+        b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
     ]
     with numpy_server.client() as c:
         c.send(b"".join(requests))
@@ -132,7 +132,8 @@ def test_pipelined_requests_are_answered_in_order(numpy_server: Server) -> None:
 def test_connection_close_is_honored(numpy_server: Server) -> None:
     with numpy_server.client() as c:
         # The second request is pipelined after "Connection: close": it must not be answered.
-        c.send(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\nGET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        c.send(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+               b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         status, headers, _ = c.read_response()
         assert (status, headers["connection"]) == (200, "close")
         assert c.read_until_closed() == b""
@@ -155,14 +156,14 @@ def test_chunked_request_body_is_accepted(numpy_server: Server) -> None:
     chunks = [payload[:7], payload[7:30], payload[30:]]
     wire = b"".join(b"%x\r\n%s\r\n" % (len(ch), ch) for ch in chunks) + b"0\r\n\r\n"
     with numpy_server.client() as c:
-        c.send(b"POST /score HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" + wire)
+        c.send(b"POST /score HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n" + wire)
         status, _, body = c.read_response()
     assert (status, json.loads(body)) == (200, list(range(50)))
 
 
 def test_expect_100_continue(numpy_server: Server) -> None:
     with numpy_server.client() as c:
-        c.send(b"POST /score HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 11\r\n\r\n")
+        c.send(b"POST /score HTTP/1.1\r\nHost: 127.0.0.1\r\nExpect: 100-continue\r\nContent-Length: 11\r\n\r\n")
         assert c.read_response()[0] == 100
         c.send(b'{"echo": 5}')
         assert c.read_response()[::2] == (200, b"5")

@@ -12,7 +12,7 @@ def test_content_length_over_limit_is_413_before_the_body_is_sent(start_server: 
     server = start_server(NUMPY_SCORE, "--max-body-bytes", "1000", model_dir=model_dir)
     with server.client() as c:
         # Only the head is sent: an answer can only come if the server decides on Content-Length alone.
-        c.send(b"POST /score HTTP/1.1\r\nHost: x\r\nContent-Length: 1001\r\n\r\n")
+        c.send(b"POST /score HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1001\r\n\r\n")
         status, headers, body = c.read_response()
         assert status == 413
         assert headers["connection"] == "close"
@@ -25,12 +25,12 @@ def test_content_length_over_limit_is_413_before_the_body_is_sent(start_server: 
 
 def test_default_limit_is_100_mib(numpy_server: Server) -> None:
     with numpy_server.client() as c:
-        c.send(b"POST /score HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % (100 * 1024 * 1024 + 1))
+        c.send(b"POST /score HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: %d\r\n\r\n" % (100 * 1024 * 1024 + 1))
         assert c.read_response()[0] == 413
     with numpy_server.client() as c:
         # At the limit the server invites the body instead of refusing it.
         c.send(
-            b"POST /score HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: %d\r\n\r\n"
+            b"POST /score HTTP/1.1\r\nHost: 127.0.0.1\r\nExpect: 100-continue\r\nContent-Length: %d\r\n\r\n"
             % (100 * 1024 * 1024)
         )
         assert c.read_response()[0] == 100
@@ -39,7 +39,7 @@ def test_default_limit_is_100_mib(numpy_server: Server) -> None:
 def test_chunked_body_growing_over_limit_is_413(start_server: StartServer, model_dir: Path) -> None:
     server = start_server(NUMPY_SCORE, "--max-body-bytes", "1000", model_dir=model_dir)
     with server.client() as c:
-        c.send(b"POST /score HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
+        c.send(b"POST /score HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n")
         c.send(b"258\r\n" + b"x" * 600 + b"\r\n")  # 600 bytes: still under the limit
         c.send(b"258\r\n" + b"x" * 600 + b"\r\n")  # 1200 bytes: over
         status, headers, _ = c.read_response()
@@ -50,11 +50,11 @@ def test_chunked_body_growing_over_limit_is_413(start_server: StartServer, model
 
 def test_oversized_headers_are_431(numpy_server: Server) -> None:
     with numpy_server.client() as c:
-        c.send(b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 70_000 + b"\r\n\r\n")
+        c.send(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + b"a" * 70_000 + b"\r\n\r\n")
         status, headers, _ = c.read_response()
         assert (status, headers["connection"]) == (431, "close")
     with numpy_server.client() as c:
-        c.send(b"GET / HTTP/1.1\r\nHost: x\r\n" + b"X-Many: 0123456789\r\n" * 4000 + b"\r\n")
+        c.send(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n" + b"X-Many: 0123456789\r\n" * 4000 + b"\r\n")
         assert c.read_response()[0] == 431
 
 
@@ -68,9 +68,10 @@ def test_stalled_clients_do_not_block_a_normal_request(numpy_server: Server) -> 
     for i in range(50):
         c = numpy_server.client()
         if i % 2:
-            c.send(b"POST /score HTTP/1.1\r\nHost: x\r\nContent-Le")  # head never finishes
+            c.send(b"POST /score HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Le")  # head never finishes
         else:
-            c.send(b'POST /score HTTP/1.1\r\nHost: x\r\nContent-Length: 12\r\n\r\n{"echo"')  # body never finishes
+            # body never finishes
+            c.send(b'POST /score HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 12\r\n\r\n{"echo"')
         stalled.append(c)
     try:
         status, _, body = numpy_server.score({"data": [[1, 0, 0]]})
@@ -94,7 +95,7 @@ def test_idle_keep_alive_connection_is_closed(start_server: StartServer, model_d
 def test_header_timeout_answers_408_and_closes(start_server: StartServer, model_dir: Path) -> None:
     server = start_server(NUMPY_SCORE, "--header-timeout", "0.2", model_dir=model_dir)
     with server.client() as c:
-        c.send(b"GET / HTTP/1.1\r\nHost: x\r\n")
+        c.send(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n")
         status, headers, _ = c.read_response()
         assert (status, headers["connection"]) == (408, "close")
         assert c.read_until_closed() == b""
@@ -105,6 +106,6 @@ def test_header_timeout_answers_408_and_closes(start_server: StartServer, model_
 def test_body_timeout_answers_408_and_closes(start_server: StartServer, model_dir: Path) -> None:
     server = start_server(NUMPY_SCORE, "--body-timeout", "0.2", model_dir=model_dir)
     with server.client() as c:
-        c.send(b"POST /score HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{")
+        c.send(b"POST /score HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100\r\n\r\n{")
         assert c.read_response()[0] == 408
         assert c.read_until_closed() == b""

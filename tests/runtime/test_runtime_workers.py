@@ -96,10 +96,11 @@ def test_two_workers_behind_one_port_answer_from_two_pids(start_server: StartSer
     assert f"2 workers: {workers[0]}, {workers[1]}" in server.stderr()
 
 
-def test_one_worker_is_todays_single_process(start_server: StartServer, pid_score: Path) -> None:
+def test_one_worker_runs_under_a_supervisor_too(start_server: StartServer, pid_score: Path) -> None:
     server = start_server(pid_score, "--workers", "1")
-    assert server.ready["pid"] == server.proc.pid
-    assert _answer(server) == server.proc.pid  # no supervisor: the process we started serves
+    assert server.ready["pid"] == server.proc.pid  # the supervisor: what a target stops
+    (worker,) = server.ready["worker_pids"]
+    assert _answer(server) == worker and _ppid(worker) == server.proc.pid
 
 
 def test_a_killed_worker_is_replaced_and_the_service_keeps_answering(start_server: StartServer,
