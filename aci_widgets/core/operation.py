@@ -8,11 +8,14 @@ subscribes to it, and Ctrl-C while waiting cancels it so that the target can und
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import json
 import threading
 import time
 import traceback
 from collections.abc import Callable, Iterator
-from typing import Any
+from pathlib import Path
+from typing import IO, Any
 
 from .errors import OperationCancelled
 from .events import Event, Finished, LogLine, Notice, StepFailed, StepFinished, StepStarted
@@ -86,13 +89,17 @@ class Operation:
     """Runs ``work(reporter)`` in a thread and keeps its events; any number of followers can read them.
 
     ``key`` names what it works on (a service, an image), so that another handle on the same thing in this
-    process finds the operation with :func:`running`.
+    process finds the operation with :func:`running`. With a ``journal`` path, every event is also written there
+    as one JSON line, so that another process (the Jupyter server's sidebar) can follow it: see :func:`read_journal`.
     """
 
     def __init__(self, title: str, work: Callable[[Reporter], Any],
-                 final_state: Callable[[Any], str] = lambda _: "Succeeded", key: str | None = None) -> None:
+                 final_state: Callable[[Any], str] = lambda _: "Succeeded", key: str | None = None,
+                 journal: Path | None = None) -> None:
         self.title = title
         self.key = key
+        self.journal = journal
+        self._journal: IO[str] | None = None
         self._work = work
         self._final_state = final_state
         self._events: list[Event] = []
@@ -110,6 +117,10 @@ class Operation:
         if self.key:
             with _running_lock:
                 _running[self.key] = self
+        if self.journal is not None:
+            with contextlib.suppress(OSError):  # following from elsewhere is a convenience: never fail for it
+                self.journal.parent.mkdir(parents=True, exist_ok=True)
+                self._journal = self.journal.open("w", encoding="utf-8")
         self._thread.start()
         return self
 
@@ -136,6 +147,8 @@ class Operation:
     def _record(self, event: Event, last: bool = False) -> None:
         with self._cond:
             self._events.append(event)
+            if self._journal is not None:
+                self._write_journal(event, last)
             if last:
                 self._done = True
             subscribers = list(self._subscribers)
@@ -143,6 +156,17 @@ class Operation:
         for callback in subscribers:
             with contextlib.suppress(Exception):
                 callback(event)
+
+    def _write_journal(self, event: Event, last: bool) -> None:
+        try:
+            line = json.dumps({"type": type(event).__name__, **dataclasses.asdict(event)}, default=str)
+            self._journal.write(line + "\n")
+            self._journal.flush()
+            if last:
+                self._journal.close()
+                self._journal = None
+        except (OSError, ValueError):  # a full disk, a removed workspace: the operation goes on without it
+            self._journal = None
 
     # --- reading -------------------------------------------------------------------------------------------
 
@@ -230,6 +254,22 @@ class Operation:
 
     def __repr__(self) -> str:
         return f"<Operation {self.title!r} {'done' if self.done() else 'running'}>"
+
+
+def read_journal(path: Path) -> list[dict[str, Any]]:
+    """The events an operation wrote to its journal, as dicts with their event ``type`` (``[]`` if none).
+
+    A line still being written by the other process is skipped; the next read has it.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError:
+        return []
+    events = []
+    for line in text.splitlines():
+        with contextlib.suppress(ValueError):
+            events.append(json.loads(line))
+    return events
 
 
 def _one_line(exc: BaseException) -> str:

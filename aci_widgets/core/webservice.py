@@ -32,6 +32,7 @@ from .local_webservice import LocalServiceMixin
 from .model import Model
 from .names import check_service_name
 from .operation import Operation, Reporter, running
+from .progress import journal_path
 from .target import ServiceSpec, Target, choose, settle, target_class
 
 if TYPE_CHECKING:
@@ -678,7 +679,7 @@ def _deploy(workspace: Workspace, name: str, config: AciServiceDeploymentConfigu
             work(report)
 
     operation = Operation(f"service {name}", serialized, final_state=lambda _: "Healthy",
-                          key=_op_key(workspace, name)).start()
+                          key=_op_key(workspace, name), journal=journal_path(workspace, name)).start()
     # A second deployment of the name waits here until the first has ended, then goes on (or is refused).
     try:
         while not registered.wait(0.1):

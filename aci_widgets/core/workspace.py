@@ -116,6 +116,25 @@ class Workspace:
             ws.location = ws._settings.get("location")
         return ws
 
+    @staticmethod
+    def list(subscription_id: str | None = None, auth: Any = None,
+             resource_group: str | None = None) -> dict[str, list[Workspace]]:
+        """As in azureml: workspace name -> [Workspace], for every workspace under the home folder
+        (``$ACI_WIDGETS_HOME/workspaces``); the Azure arguments filter when given."""
+        found: dict[str, list[Workspace]] = {}
+        folder = home() / "workspaces"
+        for settings in sorted(folder.glob("*/workspace.json")) if folder.is_dir() else []:
+            try:
+                ws = Workspace(settings.parent.name)
+            except (UserErrorException, ValueError, OSError):  # a half-made or foreign folder: not a workspace
+                continue
+            if subscription_id and ws.subscription_id != subscription_id:
+                continue
+            if resource_group and ws.resource_group != resource_group:
+                continue
+            found.setdefault(ws.name, []).append(ws)
+        return found
+
     def _save_settings(self, settings: dict[str, Any]) -> None:
         self._settings = settings
         settings_file = self.root / "workspace.json"

@@ -1,0 +1,65 @@
+/**
+ * aci_widgets in JupyterLab: the Deployments sidebar, its log and swagger panels, and "Insert card".
+ */
+import { ILabShell, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
+import { MainAreaWidget } from '@jupyterlab/apputils';
+import { INotebookTracker, NotebookActions } from '@jupyterlab/notebook';
+import { LabIcon } from '@jupyterlab/ui-components';
+
+import { logPanel, swaggerPanel } from './logs';
+import { DeploymentsPanel } from './panel';
+
+const ICON = new LabIcon({
+  name: 'aci_widgets:deployments',
+  svgstr:
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24"><g class="jp-icon3" fill="#616161">' +
+    '<path d="M4 4h16v4H4zM4 10h16v4H4zM4 16h16v4H4z" opacity=".85"/>' +
+    '<circle cx="17" cy="6" r="1.2" fill="#fff"/><circle cx="17" cy="12" r="1.2" fill="#fff"/>' +
+    '<circle cx="17" cy="18" r="1.2" fill="#fff"/></g></svg>'
+});
+
+const plugin: JupyterFrontEndPlugin<void> = {
+  id: 'aci_widgets:deployments',
+  description: 'The Deployments sidebar: every service of a workspace, live, with its logs, test and delete.',
+  autoStart: true,
+  requires: [ILabShell],
+  optional: [INotebookTracker],
+  activate: (app: JupyterFrontEnd, shell: ILabShell, notebooks: INotebookTracker | null) => {
+    const open = (panel: MainAreaWidget) => {
+      const existing = [...shell.widgets('main')].find(w => w.id === panel.id);
+      if (existing) {
+        panel.dispose();
+        shell.activateById(existing.id);
+        return;
+      }
+      shell.add(panel, 'main');
+      shell.activateById(panel.id);
+    };
+    const sidebar = new DeploymentsPanel({
+      openLogs: (workspace, name) => open(logPanel(workspace, name)),
+      openSwagger: (workspace, name) => open(swaggerPanel(workspace, name)),
+      insertCard: (workspace, name) => {
+        const current = notebooks?.currentWidget;
+        if (!current) {
+          return false;
+        }
+        const notebook = current.content;
+        NotebookActions.insertBelow(notebook);
+        notebook.activeCell?.model.sharedModel.setSource(
+          'from aci_widgets.core import Webservice, Workspace\n\n' +
+            `Webservice(Workspace(${JSON.stringify(workspace)}), ${JSON.stringify(name)})`
+        );
+        shell.activateById(current.id);
+        return true;
+      }
+    });
+    sidebar.title.icon = ICON;
+    shell.add(sidebar, 'left', { rank: 900 });
+    app.commands.addCommand('aci_widgets:open-deployments', {
+      label: 'Show Deployments',
+      execute: () => shell.activateById(sidebar.id)
+    });
+  }
+};
+
+export default plugin;
