@@ -52,6 +52,7 @@ class AciStandIn:
         reason = self.missing()
         if reason is not None:
             raise RuntimeError(f"The ACI stand-in cannot start: {reason}.")
+        self.folder.mkdir(parents=True, exist_ok=True)
         self.registry = ImageRegistry(self.folder).start()
         try:
             self.stub = ArmStub(self.folder, {self.subscription: {self.resource_group}}, token=self.token).start()
