@@ -194,9 +194,9 @@ class ServiceRow {
     try {
       const result = await api.test(this.workspace, this.name, this.body.value);
       const ms = `${(result.seconds * 1000).toFixed(0)} ms`;
-      this.answer.textContent = result.ok
-        ? `${ms}\n${JSON.stringify(result.answer, null, 1)}`
-        : `${ms}\n${result.error}`;
+      const compact = JSON.stringify(result.answer);
+      const shown = compact.length <= 200 ? compact : JSON.stringify(result.answer, null, 1);
+      this.answer.textContent = result.ok ? `${ms}\n${shown}` : `${ms}\n${result.error}`;
       this.answer.classList.toggle('aci-failed', !result.ok);
     } catch (error) {
       this.answer.textContent = (error as Error).message;

@@ -1,0 +1,154 @@
+"""The Deployments sidebar in a real, headless Chromium: a service deployed before JupyterLab starts shows there,
+answers Test, streams its log, goes into a notebook as a card, and is deleted after a confirmation.
+
+The service runs on the process target in a workspace of the session's aci_widgets home (a temporary folder that
+the JupyterLab server inherits). JupyterLab loads the installed labextension (``pip install -e .`` builds it).
+A screenshot of the sidebar goes to the test's temporary folder.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from jupyterlab_driver import CHROMIUM, KERNEL_IDLE_LIMIT_MS, Lab, LabError, chromium, jupyterlab
+from support import requirement_missing
+
+from aci_widgets.core import AciWebservice, ContainerImage, Webservice, Workspace
+
+pytestmark = pytest.mark.browser
+
+SERVICE = "dot-sidebar"
+LIMIT_MS = 60_000
+SCORE = '''\
+import json
+
+import numpy as np
+
+
+def init():
+    global weights
+    weights = np.array([1.0, 2.0, 3.0])
+    print("\\x1b[32mweights loaded\\x1b[0m", flush=True)
+
+
+def run(raw_data):
+    return (np.array(json.loads(raw_data)["data"]) @ weights).tolist()
+'''
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not CHROMIUM.is_file():
+        requirement_missing("Chromium", f"{CHROMIUM} not found (apt-get install -y --no-install-recommends "
+                                        "chromium fonts-dejavu-core)")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError as exc:
+        requirement_missing("The playwright package", str(exc))
+    with chromium() as launched:
+        yield launched
+
+
+@pytest.fixture
+def deployed(numpy_model: Path) -> Iterator[Webservice]:
+    """A Healthy service in a workspace that ``Workspace.list`` finds (under the session's home)."""
+    ws = Workspace.create(f"sidebar-{uuid.uuid4().hex[:8]}", target="process")
+    (numpy_model / "score.py").write_text(SCORE)
+    config = ContainerImage.image_configuration(execution_script="score.py", runtime="python",
+                                                conda_file="myenv.yml")
+    service = Webservice.deploy(ws, SERVICE, ["weights.npy"], config, AciWebservice.deploy_configuration())
+    try:
+        service.wait_for_deployment()
+        yield service
+    finally:
+        for left in Webservice.list(ws):
+            left.delete()
+        shutil.rmtree(ws.root, ignore_errors=True)
+
+
+@pytest.fixture
+def lab(tmp_path: Path, deployed: Webservice) -> Iterator[Lab]:
+    try:
+        with jupyterlab(tmp_path / "lab", deployed.workspace.name) as running:
+            yield running
+    except LabError as exc:
+        pytest.fail(str(exc))
+
+
+def test_the_sidebar_shows_tests_logs_inserts_and_deletes_a_service(lab: Lab, browser: Any, deployed: Webservice,
+                                                                    tmp_path: Path) -> None:
+    from playwright.sync_api import expect
+
+    workspace = deployed.workspace.name
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    try:
+        page.goto(lab.url(f"lab/tree/{lab.notebook}"))
+        expect(page.get_by_text(re.compile(r"\|\s*Idle"))).to_be_visible(timeout=KERNEL_IDLE_LIMIT_MS)
+        page.locator('.lm-TabBar-tab[data-id="aci-widgets-deployments"]').click()
+        sidebar = page.locator("#aci-widgets-deployments")
+        expect(sidebar).to_be_visible()
+        sidebar.locator(".aci-Deployments-picker").select_option(workspace)
+        row = sidebar.locator(f'.aci-Service[data-service="{SERVICE}"]')
+        expect(row.locator(".aci-Service-badge")).to_have_text("Healthy", timeout=LIMIT_MS)
+        expect(row.locator(".aci-Service-badge")).to_have_class(re.compile(r"aci-state-healthy"))
+        expect(row.locator(".aci-Service-uriText")).to_have_text(deployed.scoring_uri)
+        expect(row.locator(".aci-Service-details")).to_contain_text("process")
+        sidebar.screenshot(path=str(tmp_path / "deployments-sidebar.png"))
+
+        # Hidden, it asks the server nothing (for three poll intervals); shown again, it asks at once.
+        calls: list[str] = []
+        page.on("request", lambda request: "/aci-widgets/" in request.url and calls.append(request.url))
+        tab = page.locator('.lm-TabBar-tab[data-id="aci-widgets-deployments"]')
+        tab.click()
+        expect(sidebar).to_be_hidden()
+        calls.clear()
+        page.wait_for_timeout(6000)  # not a synchronization: the span over which nothing may happen
+        assert calls == [], f"the hidden sidebar polled: {calls}"
+        with page.expect_request(re.compile(r"/aci-widgets/workspaces")):
+            tab.click()
+        expect(sidebar).to_be_visible()
+
+        # Test: a body typed in, the answer and its latency.
+        row.get_by_role("button", name="Test", exact=True).click()
+        body = row.locator("textarea.aci-Service-body")
+        expect(body).to_be_visible()
+        body.fill('{"data": [[1, 1, 1], [0, 1, 0]]}')
+        row.get_by_role("button", name="Send", exact=True).click()
+        expect(row.locator(".aci-Service-answer")).to_contain_text(re.compile(r"^\d+ ms\s*\[\s*6(\.0)?,\s*2(\.0)?"),
+                                                                   timeout=LIMIT_MS)
+        sidebar.screenshot(path=str(tmp_path / "deployments-sidebar-test.png"))
+
+        # Logs: a main-area panel with the service's log, its ANSI colour drawn, not printed.
+        row.get_by_role("button", name="Logs", exact=True).click()
+        log = page.locator(".aci-Log pre")
+        expect(log).to_contain_text("weights loaded", timeout=LIMIT_MS)
+        expect(log.locator("span.aci-ansi-green", has_text="weights loaded")).to_have_count(1)
+        assert "\x1b" not in log.inner_text() and "[32m" not in log.inner_text()
+        expect(page.locator(".lm-TabBar-tab", has_text=f"Log: {SERVICE}")).to_be_visible()
+
+        # Insert card: a cell that reattaches to the service, in the open notebook.
+        page.locator(".lm-TabBar-tab", has_text=lab.notebook).click()
+        row.get_by_role("button", name="Insert card", exact=True).click()
+        expect(page.locator(".jp-Notebook .jp-Cell .jp-InputArea-editor", has_text=(
+            f'Webservice(Workspace("{workspace}"), "{SERVICE}")'))).to_have_count(1)
+
+        # Delete: a confirmation first (Cancel keeps it), then the service is gone from the sidebar and the core.
+        row.get_by_role("button", name="Delete", exact=True).click()
+        dialog = page.locator(".jp-Dialog")
+        expect(dialog).to_contain_text(f"Delete service {SERVICE}?")
+        dialog.get_by_role("button", name="Cancel").click()
+        expect(dialog).to_have_count(0)
+        assert [s.name for s in Webservice.list(deployed.workspace)] == [SERVICE]
+        row.get_by_role("button", name="Delete", exact=True).click()
+        dialog.get_by_role("button", name="Delete").click()
+        expect(row).to_have_count(0, timeout=LIMIT_MS)
+        expect(sidebar.locator(".aci-Deployments-notice")).to_contain_text(f'Workspace "{workspace}" has no service')
+        assert Webservice.list(deployed.workspace) == []
+    finally:
+        page.close()
