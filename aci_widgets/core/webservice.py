@@ -58,6 +58,9 @@ class AciServiceDeploymentConfiguration:
     primary_key: str | None = None  # azureml's: the service's keys, when auth_enabled (else random ones)
     secondary_key: str | None = None
     azure_settings: dict[str, Any] = field(default_factory=dict)  # Azure-only settings, kept for a cloud target
+    scoring_timeout_ms: int = 60000  # azureml's name: a longer run() gets 504 and its worker is replaced
+    allowed_hosts: list[str] = field(default_factory=list)  # Host names beside loopback's; ["*"]: any
+    cors_origins: list[str] = field(default_factory=list)  # origins whose pages may call the service; ["*"]: any
     dns_name_label: str | None = None  # the aci target's public name: <label>.<location>.azurecontainer.io
     compute_type = "ACI"
 
@@ -75,6 +78,17 @@ class AciServiceDeploymentConfiguration:
             raise UserErrorException(f"dns_name_label must be 5 to 63 lowercase letters, digits and '-', starting with "
                                      f"a letter and ending with a letter or digit (ACI's rule), got "
                                      f"{self.dns_name_label!r}.")
+        if not (isinstance(self.scoring_timeout_ms, int) and self.scoring_timeout_ms > 0):
+            raise UserErrorException(f"scoring_timeout_ms must be a whole number of milliseconds above 0, got "
+                                     f"{self.scoring_timeout_ms!r}.")
+        for name in ("allowed_hosts", "cors_origins"):
+            value = getattr(self, name)
+            if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) and v.strip() and "," not in v
+                                                               and not any(c.isspace() for c in v) for v in value):
+                raise UserErrorException(f"{name} must be a list of names without spaces or commas, got {value!r}.")
+        bad = [o for o in self.cors_origins if o != "*" and not o.startswith(("http://", "https://"))]
+        if bad:
+            raise UserErrorException(f"cors_origins are origins like 'https://app.example.com', got {bad[0]!r}.")
 
 
 @dataclass
@@ -545,19 +559,30 @@ class Webservice:
         return f"{type(self).__name__}(workspace={self.workspace.name!r}, name={self.name!r})"
 
 
+def _name_list(value: Any) -> Any:
+    """None -> []; a list or tuple copied; anything else kept for validate() to refuse by name."""
+    if value is None:
+        return []
+    return list(value) if isinstance(value, (list, tuple)) else value
+
+
 class AciWebservice(Webservice):
     @staticmethod
     def deploy_configuration(cpu_cores: float | None = None, memory_gb: float | None = None,
                              tags: dict[str, str] | None = None, properties: dict[str, str] | None = None,
                              description: str | None = None, location: str | None = None,
                              auth_enabled: bool | None = None, max_request_mb: float | None = None,
-                             dns_name_label: str | None = None,
+                             scoring_timeout_ms: int | None = None, allowed_hosts: list[str] | None = None,
+                             cors_origins: list[str] | None = None, dns_name_label: str | None = None,
                              **_azure: Any) -> AciServiceDeploymentConfiguration:
         config = AciServiceDeploymentConfiguration(
             cpu_cores=1.0 if cpu_cores is None else cpu_cores, memory_gb=1.0 if memory_gb is None else memory_gb,
             tags=dict(tags or {}), properties=dict(properties or {}), description=description,
             location=location, auth_enabled=bool(auth_enabled),
-            max_request_mb=100.0 if max_request_mb is None else max_request_mb, dns_name_label=dns_name_label)
+            max_request_mb=100.0 if max_request_mb is None else max_request_mb,
+            scoring_timeout_ms=60000 if scoring_timeout_ms is None else scoring_timeout_ms,
+            allowed_hosts=_name_list(allowed_hosts), cors_origins=_name_list(cors_origins),
+            dns_name_label=dns_name_label)
         config.primary_key, config.secondary_key = _azure.pop("primary_key", None), _azure.pop("secondary_key", None)
         from .service_update import azure_only
 
@@ -570,9 +595,13 @@ class LocalWebservice(LocalServiceMixin, Webservice):
     """A service on this machine, with azureml's local states (``running``...) and methods (see local_webservice)."""
 
     @staticmethod
-    def deploy_configuration(port: int | None = None) -> LocalWebserviceDeploymentConfiguration:
+    def deploy_configuration(port: int | None = None, *, scoring_timeout_ms: int | None = None,
+                             allowed_hosts: list[str] | None = None,
+                             cors_origins: list[str] | None = None) -> LocalWebserviceDeploymentConfiguration:
         """A service on this machine, on ``port`` (a free one if None); ``service.reload()`` picks up score.py."""
-        config = LocalWebserviceDeploymentConfiguration(port=port)
+        config = LocalWebserviceDeploymentConfiguration(
+            port=port, scoring_timeout_ms=60000 if scoring_timeout_ms is None else scoring_timeout_ms,
+            allowed_hosts=_name_list(allowed_hosts), cors_origins=_name_list(cors_origins))
         config.validate()
         return config
 
@@ -647,7 +676,9 @@ def _deploy(workspace: Workspace, name: str, config: AciServiceDeploymentConfigu
             spec = ServiceSpec(name=name, image=built[1], cpu_cores=float(config.cpu_cores),
                                memory_gb=float(config.memory_gb), auth_keys=keys, port=config.port,
                                max_body_bytes=int(config.max_request_mb * 1024 * 1024),
-                               environment=_environment_variables(built[0]))
+                               environment=_environment_variables(built[0]),
+                               scoring_timeout_ms=config.scoring_timeout_ms,
+                               allowed_hosts=tuple(config.allowed_hosts), cors_origins=tuple(config.cors_origins))
             if old_handle:
                 report.notice(f"Replacing the existing service {name!r}.")
                 target_class(old_target)().stop_service(workspace, old_handle)

@@ -38,6 +38,11 @@ def redirect_output(path: str, max_bytes: int, backups: int) -> int:
     os.dup2(write_end, 1)
     os.dup2(write_end, 2)
     os.close(write_end)
+    # One write() per line, whatever PYTHONUNBUFFERED says: print() otherwise writes its pieces one by one, and the
+    # pieces of two processes' lines would interleave in the pipe (a write of up to PIPE_BUF bytes is atomic).
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(AttributeError, ValueError):
+            stream.reconfigure(line_buffering=True, write_through=False)  # type: ignore[union-attr]
     return pid
 
 

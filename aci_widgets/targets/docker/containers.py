@@ -46,7 +46,11 @@ def create_and_start(ws_name: str, spec: ServiceSpec) -> Any:
         raise WebserviceException(
             f"The image {spec.image.get('tag', image_ref)} of service {spec.name} is gone from the Docker "
             "engine; create the image again.") from None
-    command = list(image.attrs["Config"]["Cmd"]) + ["--max-body-bytes", str(spec.max_body_bytes)]
+    # Inside the container the Host a client sends is the published 127.0.0.1:<host port>: loopback names are
+    # allowed on any port by the runtime, so only the configured names need passing.
+    command = list(image.attrs["Config"]["Cmd"]) + [
+        "--max-body-bytes", str(spec.max_body_bytes), "--scoring-timeout-ms", str(spec.scoring_timeout_ms),
+        "--allowed-hosts", ",".join(spec.allowed_hosts), "--cors-origins", ",".join(spec.cors_origins)]
     environment = dict(spec.environment)
     if spec.auth_keys:
         environment["ACI_WIDGETS_AUTH_KEYS"] = ",".join(spec.auth_keys)
@@ -57,6 +61,7 @@ def create_and_start(ws_name: str, spec: ServiceSpec) -> Any:
         container = client.containers.create(
             image.id, command=command, name=name, labels=labels, environment=environment, detach=True,
             nano_cpus=int(spec.cpu_cores * 1e9), mem_limit=memory, memswap_limit=memory, init=True,
+            log_config={"type": "json-file", "config": {"max-size": "10m", "max-file": "3"}},  # as --log-file rotates
             ports={_PORT_KEY: ("127.0.0.1", spec.port)})
     except APIError as exc:
         raise WebserviceException(f"The Docker engine refused to create service {spec.name}: "

@@ -66,14 +66,42 @@ def answers(url: str, timeout: float = 2.0) -> bool:
         return False
 
 
-def tail(path: Path, lines: int | None) -> str:
-    try:
-        text = path.read_text(errors="replace")
-    except FileNotFoundError:
-        return ""
+def tail(path: Path, lines: int | None, rotated: int = 3) -> str:
+    """The last ``lines`` lines of a log (all of it if None), read backwards from its end, and from its rotated
+    files (``path.1`` is the newest) when the current one holds fewer: a 10 MiB log is never read whole for 5 lines."""
     if lines is None:
-        return text
-    return "\n".join(text.splitlines()[-lines:])
+        try:
+            return path.read_text(errors="replace")
+        except FileNotFoundError:
+            return ""
+    if lines <= 0:
+        return ""
+    found: list[bytes] = []
+    for candidate in [path, *(path.with_name(f"{path.name}.{i}") for i in range(1, rotated + 1))]:
+        found = _last_lines(candidate, lines - len(found)) + found
+        if len(found) >= lines:
+            break
+    return b"\n".join(found[-lines:]).decode(errors="replace")
+
+
+def _last_lines(path: Path, count: int, block: int = 65536) -> list[bytes]:
+    data = b""
+    end = 0
+    with contextlib.suppress(FileNotFoundError), open(path, "rb") as f:
+        end = f.seek(0, os.SEEK_END)
+        while end > 0 and data.count(b"\n") <= count:
+            start = max(0, end - block)
+            f.seek(start)
+            data = f.read(end - start) + data
+            end = start
+    if not data:
+        return []
+    found = data.split(b"\n")
+    if found and found[-1] == b"":
+        found.pop()  # the file's last line ends in a newline
+    if end > 0:
+        found = found[1:]  # the first piece may be the end of a longer line
+    return found[-count:]
 
 
 class LogFollower:
@@ -87,6 +115,8 @@ class LogFollower:
     def new_lines(self) -> list[str]:
         try:
             with open(self.path, errors="replace") as f:
+                if os.fstat(f.fileno()).st_size < self.offset:
+                    self.offset = 0  # the log was rotated (runtime --log-file): a new file started
                 f.seek(self.offset)
                 chunk = f.read()
                 self.offset = f.tell()

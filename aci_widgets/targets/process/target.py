@@ -78,6 +78,8 @@ class ProcessTarget(Target):
             "python": image.get("python") or str(env_python(Path(image["env"]))),
             "app_dir": str(app_dir), "script": image["script"], "name": spec.name,
             "max_body_bytes": spec.max_body_bytes, "keys": list(spec.auth_keys or ()),
+            "scoring_timeout_ms": spec.scoring_timeout_ms, "allowed_hosts": list(spec.allowed_hosts),
+            "cors_origins": list(spec.cors_origins),
             "environment": dict(spec.environment), "workers": workers, "user_managed": bool(image.get("python")),
         }
         return self._launch(service_dir, launch, spec.port or 0, report)
@@ -89,7 +91,11 @@ class ProcessTarget(Target):
         command = [launch["python"], "-m", "aci_widgets.runtime", "--score", str(app_dir / launch["script"]),
                    "--model-dir", str(app_dir / "azureml-models"), "--host", "127.0.0.1", "--port", str(port),
                    "--ready-file", str(ready_path), "--name", launch["name"],
-                   "--max-body-bytes", str(launch["max_body_bytes"]), "--workers", str(launch.get("workers", 1))]
+                   "--max-body-bytes", str(launch["max_body_bytes"]), "--workers", str(launch.get("workers", 1)),
+                   "--scoring-timeout-ms", str(launch.get("scoring_timeout_ms", 60000)),
+                   "--allowed-hosts", ",".join(launch.get("allowed_hosts", ())),
+                   "--cors-origins", ",".join(launch.get("cors_origins", ())),
+                   "--log-file", str(log_path)]  # the runtime rotates it; stdout below catches what comes before
         env = {k: v for k, v in os.environ.items() if k not in _SCRUBBED_ENV}
         env.update(launch["environment"], PYTHONPATH=str(app_dir / RUNTIME_COPY), PYTHONNOUSERSITE="1",
                    PYTHONUNBUFFERED="1")
