@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from .workspace import Workspace
 
 HEADROOM = 1.2
+DEFAULT_CPU, DEFAULT_MEMORY_GB = 3.5, 15.0  # azureml's profiling instance when cpu / memory_in_gb are not given
 _SAMPLE_EVERY = 0.05  # seconds between two /proc readings while the samples are sent
 
 
@@ -87,8 +88,8 @@ def profile(workspace: Workspace, profile_name: str, models: list[Model], infere
         pid = (service._handle() or {}).get("pid")
         result.log.append(f"Sending {len(samples)} samples")
         figures = _measure(service, int(pid), samples)
-        requested_cpu = float(cpu) if cpu else float(os.cpu_count() or 1)
-        requested_memory = float(memory_in_gb) if memory_in_gb else round(_total_memory_gb(), 1)
+        requested_cpu = float(cpu) if cpu else DEFAULT_CPU
+        requested_memory = float(memory_in_gb) if memory_in_gb else DEFAULT_MEMORY_GB
         figures.update(requestedCpu=requested_cpu, requestedMemoryInGB=requested_memory,
                        recommendedCpu=_step_up(figures["maxUtilizedCpu"] * HEADROOM),
                        recommendedMemoryInGB=_step_up(figures["maxUtilizedMemoryInGB"] * HEADROOM))
@@ -220,6 +221,3 @@ def _tree_rss(pid: int) -> int:
             continue
     return total
 
-
-def _total_memory_gb() -> float:
-    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30

@@ -84,6 +84,7 @@ def inference_config(workspace: Workspace, service_name: str, models: list[Model
         sklearn = "scikit-learn"
     else:  # "1.5" means any 1.5.x, as in conda; "1.5.2" is that release
         sklearn = f"scikit-learn=={version}" + (".*" if str(version).count(".") < 2 else "")
-    for package in ("numpy", "joblib", sklearn):
+    # dill: models pickled with it (as Microsoft's own model-register-and-deploy sample does) load only with it
+    for package in ("numpy", "joblib", "dill", sklearn):
         env.python.conda_dependencies.add_pip_package(package)
     return InferenceConfig(entry_script="score.py", source_directory=str(Path(folder)), environment=env)
