@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
 import json
 import os
 import queue
@@ -212,7 +213,37 @@ def _lines(proc: subprocess.Popen[str], report: Reporter) -> Iterator[str]:
 # --- locks ----------------------------------------------------------------------------------------------------
 
 def resolve(uv: Uv, requirements: list[str], python_version: str, settings: UvSettings, report: Reporter) -> str:
-    """The lock for ``requirements``: every version and hash, for any platform, on Python >= ``python_version``."""
+    """The lock for ``requirements``: every version and hash, for any platform, on Python >= ``python_version``.
+
+    Resolved once per requirement set: the same lines, Python and package settings (indexes, constraints and
+    their contents) reuse the lock kept under ``<home>/locks``, as a Docker layer or a cached environment keeps
+    its install, so a rebuild that changed only score.py resolves nothing (a second or more with the network)."""
+    cached = lock_cache_path(requirements, python_version, settings)
+    if cached.is_file():
+        report.log(f"Reusing the lock resolved before for this requirement set ({cached.name}); no resolution.")
+        return cached.read_text()
+    lock = _compile(uv, requirements, python_version, settings, report)
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    partial = cached.with_suffix(f".{os.getpid()}.tmp")
+    partial.write_text(lock)
+    os.replace(partial, cached)  # whole or absent, whatever another kernel does meanwhile
+    return lock
+
+
+def lock_cache_path(requirements: list[str], python_version: str, settings: UvSettings) -> Path:
+    """Where the lock of this requirement set is kept: keyed by everything that changes what resolution gives."""
+    constraints = []
+    for place in settings.constraints:
+        path = Path(place)
+        body = path.read_bytes() if place != "--constraint" and path.is_file() else b""
+        constraints.append([place, hashlib.sha256(body).hexdigest()])
+    identity = {"requirements": sorted({r.strip() for r in requirements if r.strip()}), "python": python_version,
+                "args": settings.args, "constraints": constraints}
+    key = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:24]
+    return home() / "locks" / f"{key}.lock"
+
+
+def _compile(uv: Uv, requirements: list[str], python_version: str, settings: UvSettings, report: Reporter) -> str:
     command = ["pip", "compile", "--universal", "--generate-hashes", "--python-version", python_version,
                "--no-header", "--emit-index-annotation"]
     report.log(f"$ uv {' '.join(command)} ({len(requirements)} requirement(s))")

@@ -9,6 +9,7 @@ import base64
 import hashlib
 import http.server
 import os
+import shutil
 import threading
 import zipfile
 from collections.abc import Iterator
@@ -112,6 +113,28 @@ def test_a_rebuild_from_the_lock_installs_the_locked_version_though_a_newer_exis
     assert _installed_version(rebuilt, "aciw_tiny") == "1.0"
     assert (rebuilt / "requirements.lock").read_text() == lock
     assert any("locked environment" in e.message for e in op.events if isinstance(e, Notice))
+
+
+def test_a_requirement_set_is_resolved_once_and_other_settings_resolve_again(
+        wheels: tuple[Path, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder, url = wheels
+    make_wheel(folder, "aciw_tiny", "1.0")
+    first, _ = _build(["aciw_tiny"])
+    shutil.rmtree(first)  # the environment is gone (cleaned up), its lock stays
+    make_wheel(folder, "aciw_tiny", "2.0")
+    again, op = _build(["aciw_tiny"])
+    lines = [e.line for e in op.events if isinstance(e, LogLine)]
+    assert not any(line.startswith("$ uv pip compile") for line in lines)
+    assert any(line.startswith("Reusing the lock resolved before") for line in lines)
+    assert _installed_version(again, "aciw_tiny") == "1.0"  # the same set as before, as a kept env would be
+    other = tmp_path / "other-wheels"
+    other.mkdir()
+    make_wheel(other, "aciw_tiny", "3.0")
+    monkeypatch.setenv("PIP_FIND_LINKS", f"{url} {other}")  # other package settings: resolved anew
+    shutil.rmtree(again)
+    third, op = _build(["aciw_tiny"])
+    assert any(e.line.startswith("$ uv pip compile") for e in op.events if isinstance(e, LogLine))
+    assert _installed_version(third, "aciw_tiny") == "3.0"
 
 
 def test_a_conflict_ends_with_uvs_reason_in_one_line(wheels: tuple[Path, str]) -> None:
