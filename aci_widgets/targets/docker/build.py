@@ -9,6 +9,7 @@ stays behind.
 from __future__ import annotations
 
 import contextlib
+import json
 import queue
 import re
 import socket
@@ -110,12 +111,14 @@ def stream_build(context: Path, tag: str, labels: dict[str, str], report: Report
     """
     api = _BuildClient(timeout=None, **api_kwargs())
     progress = _Progress()
+    if labels:  # one LABEL step, not one per label as the API's labels make (each a container: ~0.2 s)
+        with open(context / "Dockerfile", "a") as dockerfile:
+            dockerfile.write("LABEL " + " ".join(f"{json.dumps(k)}={json.dumps(v)}" for k, v in labels.items()) + "\n")
     chunks: queue.Queue[Any] = queue.Queue()
 
     def read() -> None:
         try:
-            for chunk in api.build(path=str(context), tag=tag, decode=True, rm=True, forcerm=True,
-                                   labels=labels):
+            for chunk in api.build(path=str(context), tag=tag, decode=True, rm=True, forcerm=True):
                 chunks.put(chunk)
         except BaseException as exc:  # noqa: BLE001 - handed to the waiting thread
             chunks.put(exc)

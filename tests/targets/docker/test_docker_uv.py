@@ -34,7 +34,9 @@ def test_the_uv_layers_come_early_and_install_the_lock_with_hashes(tmp_path: Pat
     assert 'ARG UV_EXTRA_INDEX_URL="https://mirror.example/simple"' in lines
     sync = next(line for line in lines if " pip sync " in line)
     assert sync.startswith("RUN SSL_CERT_FILE=/opt/aci_widgets/ca-bundle.pem ")
-    assert sync.endswith("--require-hashes /opt/aci_widgets/requirements.lock")
+    assert "--require-hashes /opt/aci_widgets/requirements.lock && " in sync
+    assert sync.endswith("/opt/aci_widgets/warm_imports.py httptools orjson pysimdjson six")  # bytecode of these
+    assert "UV_COMPILE_BYTECODE" not in sync
     assert lines.index(sync) < next(i for i, line in enumerate(lines) if line.startswith("COPY aci_widgets"))
     assert (tmp_path / "ctx" / "requirements.lock").read_text() == LOCK
     assert (tmp_path / "ctx" / "uv").read_bytes() == b"\x7fELF"
@@ -53,6 +55,27 @@ def test_a_uv_build_records_its_lock_and_a_rebuild_installs_it(ws: types.SimpleN
     assert again["lock"] == record["lock"]
     assert any("locked environment" in e.message for e in op.events if isinstance(e, Notice))
     assert any(re.match(r"^Step \d+/\d+ : RUN .*/uv pip sync", line) for line in log_lines(op))
+
+
+@pytest.mark.docker
+def test_a_score_py_only_rebuild_resolves_nothing_and_reuses_the_install_layers(
+        ws: types.SimpleNamespace, target: Any, tmp_path: Path) -> None:
+    context = make_context(tmp_path / "ctx")
+    spec = ImageSpec(name=f"{ws.name.lower()}-uvre", version=1, context_dir=context, execution_script="score.py",
+                     requirements=["six==1.17.0", f"# {ws.name} {tmp_path.name}"])  # a set new to this machine
+    first = run_op(lambda report: target.build_image(ws, spec, report))
+    assert any(line.startswith("$ uv pip compile") for line in log_lines(first))
+    (context / "score.py").write_text((context / "score.py").read_text() + "\n# edited\n")
+    spec.version = 2
+    second = run_op(lambda report: target.build_image(ws, spec, report))
+    lines = log_lines(second)
+    assert not any(line.startswith("$ uv pip compile") for line in lines)
+    assert any(line.startswith("Reusing the lock resolved before") for line in lines)
+    assert second.result()["lock"] == first.result()["lock"]
+    steps = [i for i, line in enumerate(lines) if re.match(r"^Step \d+/\d+ : ", line)]
+    rebuilt = [lines[i] for i in steps if i + 1 < len(lines) and "Using cache" not in lines[i + 1]
+               and not lines[i].split(" : ", 1)[1].startswith("FROM ")]
+    assert [line.split(" : ", 1)[1].split()[0] for line in rebuilt] == ["COPY", "LABEL"], rebuilt
 
 
 @pytest.mark.docker
