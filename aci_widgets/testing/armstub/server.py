@@ -61,6 +61,7 @@ class Group:
     container_ids: dict[str, str] = field(default_factory=dict)
     events: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     stopped: bool = False
+    worker: threading.Thread | None = None  # the create operation's thread
 
     @property
     def resource_id(self) -> str:
@@ -171,7 +172,7 @@ class ArmStub:
             group = Group(sub, rg, name, copy.deepcopy(body), ip)
             self.groups[key] = group
             op = self._operation(sub, location, group)
-        self._work(op, lambda: self._create(group, old_ids))
+        group.worker = self._work(op, lambda: self._create(group, old_ids))
         status = 200 if existing else 201
         return status, self.view(group), self._async_headers(host, sub, location, op["name"])
 
@@ -222,7 +223,7 @@ class ArmStub:
         self.operations[op_id] = record
         return record
 
-    def _work(self, op: dict[str, Any], work: Any) -> None:
+    def _work(self, op: dict[str, Any], work: Any) -> threading.Thread:
         def run() -> None:
             try:
                 work()
@@ -237,6 +238,7 @@ class ArmStub:
         thread = threading.Thread(target=run, name=f"armstub op {op['name']}", daemon=True)
         self._threads.append(thread)
         thread.start()
+        return thread
 
     def _create(self, group: Group, old_ids: list[str]) -> None:
         engine.remove_containers(self.docker, old_ids)
@@ -266,6 +268,9 @@ class ArmStub:
             group.state = "Succeeded"
 
     def _delete(self, group: Group) -> None:
+        """As ACI: a delete during the create ends once the create's containers are gone too."""
+        if group.worker is not None and group.worker is not threading.current_thread():
+            group.worker.join()
         engine.remove_containers(self.docker, list(group.container_ids.values()))
         with self.lock:
             key = self._key(group.sub, group.rg, group.name)

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from aci_widgets.core import events
-from aci_widgets.core.errors import UserErrorException
+from aci_widgets.core.errors import UserErrorException, WebserviceException
 from aci_widgets.core.image import ContainerImage, Image
 from aci_widgets.core.model import Model
 from aci_widgets.core.webservice import AciWebservice, Webservice
@@ -71,9 +71,10 @@ def test_option3_with_a_dns_label_update_and_deleted_outside(aci_env: types.Simp
     other = Webservice.deploy_from_image(aci_ws, f"life-{uuid.uuid4().hex[:6]}", aci_image,
                                          AciWebservice.deploy_configuration(cpu_cores=0.5, memory_gb=0.5,
                                                                             dns_name_label=label))
-    with pytest.raises(UserErrorException):
+    with pytest.raises(WebserviceException):
         other.wait_for_deployment()
     error = other.operation.error
+    assert isinstance(error, UserErrorException)  # the user's to fix: not a failure of the service
     assert f"The DNS name label of service {other.name!r} is already taken in westeurope" in error.message
     assert "choose another dns_name_label" in error.message and "\n" not in error.message
     assert "(DnsNameLabelNotAvailable)" in error.detail
