@@ -32,8 +32,10 @@ def test_layers_go_from_stable_to_volatile(tmp_path: Path) -> None:
         "ENV PYTHONPATH=/opt/aci_widgets", "COPY azureml-models /var/azureml-app/azureml-models",
         'COPY ["script/score.py", "/var/azureml-app/score.py"]')]
     assert order == sorted(order)
-    assert "WORKDIR /var/azureml-app" in lines and "EXPOSE 5001" in lines
-    assert lines[-1] == "CMD " + str(runtime_command("score.py")).replace("'", '"')
+    cmd = "CMD " + str(runtime_command("score.py")).replace("'", '"')
+    # Metadata steps before the app files: a score.py-only rebuild reruns its COPY and nothing after it.
+    assert lines.index("WORKDIR /var/azureml-app") < lines.index("EXPOSE 5001") < lines.index(cmd) < order[-2]
+    assert lines[-1] == 'COPY ["script/score.py", "/var/azureml-app/score.py"]'
     assert runtime_command("score.py")[-2:] == ["--ready-file", "/tmp/ready.json"]
 
 
