@@ -47,10 +47,15 @@ def create_and_start(ws_name: str, spec: ServiceSpec) -> Any:
             f"The image {spec.image.get('tag', image_ref)} of service {spec.name} is gone from the Docker "
             "engine; create the image again.") from None
     # Inside the container the Host a client sends is the published 127.0.0.1:<host port>: loopback names are
-    # allowed on any port by the runtime, so only the configured names need passing.
-    command = list(image.attrs["Config"]["Cmd"]) + [
-        "--max-body-bytes", str(spec.max_body_bytes), "--scoring-timeout-ms", str(spec.scoring_timeout_ms),
-        "--allowed-hosts", ",".join(spec.allowed_hosts), "--cors-origins", ",".join(spec.cors_origins)]
+    # allowed on any port by the runtime, so only configured names are passed. Flags at their defaults are left
+    # out, so that an image built by an older version (whose runtime does not know them) still starts.
+    command = list(image.attrs["Config"]["Cmd"]) + ["--max-body-bytes", str(spec.max_body_bytes)]
+    if spec.scoring_timeout_ms != 60000:
+        command += ["--scoring-timeout-ms", str(spec.scoring_timeout_ms)]
+    if spec.allowed_hosts:
+        command += ["--allowed-hosts", ",".join(spec.allowed_hosts)]
+    if spec.cors_origins:
+        command += ["--cors-origins", ",".join(spec.cors_origins)]
     environment = dict(spec.environment)
     if spec.auth_keys:
         environment["ACI_WIDGETS_AUTH_KEYS"] = ",".join(spec.auth_keys)

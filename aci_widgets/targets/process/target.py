@@ -91,11 +91,8 @@ class ProcessTarget(Target):
         command = [launch["python"], "-m", "aci_widgets.runtime", "--score", str(app_dir / launch["script"]),
                    "--model-dir", str(app_dir / "azureml-models"), "--host", "127.0.0.1", "--port", str(port),
                    "--ready-file", str(ready_path), "--name", launch["name"],
-                   "--max-body-bytes", str(launch["max_body_bytes"]), "--workers", str(launch.get("workers", 1)),
-                   "--scoring-timeout-ms", str(launch.get("scoring_timeout_ms", 60000)),
-                   "--allowed-hosts", ",".join(launch.get("allowed_hosts", ())),
-                   "--cors-origins", ",".join(launch.get("cors_origins", ())),
-                   "--log-file", str(log_path)]  # the runtime rotates it; stdout below catches what comes before
+                   "--max-body-bytes", str(launch["max_body_bytes"]), "--workers", str(launch.get("workers", 1))]
+        command += _limit_flags(launch, app_dir, log_path)
         env = {k: v for k, v in os.environ.items() if k not in _SCRUBBED_ENV}
         if not launch.get("user_managed"):
             # Our cached environment: let its first start write the bytecode it compiles (uv installs none), so
@@ -171,6 +168,20 @@ def _lock(env: Path, spec: ImageSpec) -> dict[str, str]:
         return {}
     lock = env / LOCK_NAME
     return {"lock": lock.read_text()} if lock.is_file() else {}
+
+
+def _limit_flags(launch: dict[str, Any], app_dir: Path, log_path: Path) -> list[str]:
+    """The runtime flags of issue 11, only where the image's copy of the runtime knows them (an image built by an
+    older version has no logfile.py, and its argparse would refuse them): the rest keep their old defaults."""
+    if not (app_dir / RUNTIME_COPY / "aci_widgets" / "runtime" / "logfile.py").is_file():
+        return []
+    flags = ["--log-file", str(log_path)]  # the runtime rotates it; stdout below catches what comes before
+    if launch.get("scoring_timeout_ms", 60000) != 60000:
+        flags += ["--scoring-timeout-ms", str(launch["scoring_timeout_ms"])]
+    for name in ("allowed_hosts", "cors_origins"):
+        if launch.get(name):
+            flags += ["--" + name.replace("_", "-"), ",".join(launch[name])]
+    return flags
 
 
 def _tail(path: Path, lines: int | None) -> str:
