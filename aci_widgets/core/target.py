@@ -68,9 +68,6 @@ class ServiceSpec:
     scoring_timeout_ms: int = 60000           # a longer run() gets 504 (runtime --scoring-timeout-ms)
     allowed_hosts: tuple[str, ...] = ()       # Host names beside loopback's (runtime --allowed-hosts)
     cors_origins: tuple[str, ...] = ()        # runtime --cors-origins
-    scoring_timeout_ms: int = 60000           # a longer run() gets 504 (runtime --scoring-timeout-ms)
-    allowed_hosts: tuple[str, ...] = ()       # Host names beside loopback's (runtime --allowed-hosts)
-    cors_origins: tuple[str, ...] = ()        # runtime --cors-origins
 
 
 @dataclass
