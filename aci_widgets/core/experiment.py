@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import UserErrorException
@@ -34,8 +35,10 @@ class Experiment:
         """A new interactive run (``run.log``, ``run.upload_file``, ``run.complete()``)."""
         from .run import Run
 
+        if outputs is not False:  # as azureml: ./outputs exists for the run to write its files into
+            Path(outputs or "outputs").mkdir(parents=True, exist_ok=True)
         created = self._client.create_run(self.id, run_name=display_name)
-        return Run(self, created.info.run_id)
+        return Run(self, created.info.run_id, outputs=outputs)
 
     def get_runs(self) -> list[Run]:
         """This experiment's runs, newest first, as azureml returns them."""

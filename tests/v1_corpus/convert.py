@@ -57,6 +57,12 @@ SOURCES = [
            "fa13385860631075dd159aa216488869ecd89571",
            replace=[("'numpy==1.23'", "'numpy'", NUMPY_123)],
            files=["score.py"]),
+    Source("train_within_notebook",
+           "how-to-use-azureml/training/train-within-notebook/train-within-notebook.ipynb",
+           "79739b5e1bf3f920cfd4770eceb297850471c01c",
+           replace=[("from sklearn.externals import joblib", "import joblib",
+                     "sklearn.externals.joblib was removed in scikit-learn 0.23 (this machine has 1.x)")],
+           files=["score.py"]),
 ]
 
 _IMPORT = re.compile(r"^(\s*)(from|import)(\s+)azureml\b", re.M)

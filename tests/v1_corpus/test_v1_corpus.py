@@ -32,6 +32,9 @@ EXPECTED = {
         f"{{'prediction1': {RIDGE}, 'prediction2': [202.63861242760507, 71.11080898817333]}}"],
     "model_register_and_deploy": [
         "Name: my-sklearn-model", "Version: 1", RIDGE, "Sending 100 samples", "Profiling succeeded"],
+    "train_within_notebook": [  # 21 runs in the experiment's history; the best one registered, deployed, scored
+        "Mean Squared Error is 3424.8567023974488", "Metrics: {'alpha': 0.4, 'mse': 3295.714938563238}",
+        "outputs/model.pkl", "best_model 1", "[217.67881271679826]"],
 }
 
 
@@ -43,6 +46,7 @@ def _run(name: str, tmp_path: Path) -> tuple[subprocess.CompletedProcess[str], P
     ws_path = tmp_path / "ws"
     (folder / "config.json").write_text(json.dumps({
         "subscription_id": "00000000-0000-0000-0000-000000000000", "resource_group": "v1-corpus",
+        "location": "eastus",
         "workspace_name": f"v1-{uuid.uuid4().hex[:8]}", "aci_widgets_path": str(ws_path)}))
     env = {**os.environ, "ACI_WIDGETS_TARGET": "process", "MPLBACKEND": "Agg", "PYTHONUNBUFFERED": "1"}
     try:
