@@ -56,6 +56,9 @@ CREATE TABLE IF NOT EXISTS datasets (
     name TEXT NOT NULL, version INTEGER NOT NULL,
     definition TEXT NOT NULL, created REAL NOT NULL,
     PRIMARY KEY (name, version));
+CREATE TABLE IF NOT EXISTS compute_targets (
+    name TEXT PRIMARY KEY, kind TEXT NOT NULL, state TEXT NOT NULL,
+    record TEXT, error TEXT, created REAL NOT NULL, updated REAL);
 """
 
 _DIGEST = re.compile(r"(?<![0-9a-f])[0-9a-f]{64}(?![0-9a-f])")
@@ -199,7 +202,7 @@ class Registry:
 
     def select(self, table: str, **key: Any) -> list[dict[str, Any]]:
         where = " AND ".join(f"{column} = ?" for column in key) or "1"
-        order = "name, version" if table != "services" else "name"
+        order = "name" if table in ("services", "compute_targets") else "name, version"
         with self.connect() as conn:
             rows = conn.execute(f"SELECT * FROM {table} WHERE {where} ORDER BY {order}",
                                 list(key.values())).fetchall()

@@ -25,6 +25,7 @@ _BUILTIN = {
     "process": "aci_widgets.targets.process:ProcessTarget",
     "docker": "aci_widgets.targets.docker:DockerTarget",
     "aci": "aci_widgets.targets.aci:AciTarget",
+    "ray": "aci_widgets.targets.ray:RayTarget",
 }
 
 
@@ -68,6 +69,7 @@ class ServiceSpec:
     scoring_timeout_ms: int = 60000           # a longer run() gets 504 (runtime --scoring-timeout-ms)
     allowed_hosts: tuple[str, ...] = ()       # Host names beside loopback's (runtime --allowed-hosts)
     cors_origins: tuple[str, ...] = ()        # runtime --cors-origins
+    options: dict[str, Any] = field(default_factory=dict)  # target-specific: the ray target's cluster, replicas
 
 
 @dataclass
@@ -144,6 +146,11 @@ class Target(ABC):
         """Restart the service with ``files`` (path inside the app directory -> file on the host) put over its
         image's files, without rebuilding the image; wait for health; return the (possibly new) handle."""
         raise TargetUnavailable(f"The {self.name} target cannot reload a service; deploy it again instead.")
+
+    def write_build_context(self, ws: Workspace, spec: ImageSpec, dest: Path) -> str | None:
+        """Write into ``dest`` (a folder that must not exist) a build context that ``docker build dest`` accepts,
+        the one ``build_image`` would build; return its Dockerfile text, or None if this target has none."""
+        return None
 
     def check_base_image(self, ws: Workspace, base_image: str | None, report: Reporter) -> None:
         """Raise ``BaseImageUnavailable`` early if an image on ``base_image`` (None: the target's default) cannot

@@ -25,7 +25,6 @@ from urllib.parse import urlsplit
 import filelock
 
 from . import events
-from .aks import AksWebservice  # noqa: F401 - azureml's path: aci_widgets.core.webservice.AksWebservice
 from .errors import OperationCancelled, UserErrorException, WebserviceException
 from .image import ContainerImageConfig, Image, _alive, _register_image, build_for_target
 from .local_webservice import LocalServiceMixin
@@ -608,8 +607,20 @@ class LocalWebservice(LocalServiceMixin, Webservice):
 
 # --- the deployment itself -------------------------------------------------------------------------------------
 
+def __getattr__(name: str) -> Any:
+    """azureml's path ``aci_widgets.core.webservice.AksWebservice``, imported lazily (aks.py builds on this module)."""
+    if name == "AksWebservice":
+        from .aks import AksWebservice
+
+        return AksWebservice
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def _config_from_dict(config: dict[str, Any]) -> AciServiceDeploymentConfiguration:
+    from .aks import AksServiceDeploymentConfiguration
+
     cls = LocalWebserviceDeploymentConfiguration if config.get("compute_type") == "Local" \
+        else AksServiceDeploymentConfiguration if config.get("compute_type") == "AKS" \
         else AciServiceDeploymentConfiguration
     known = {k: v for k, v in config.items() if k in cls.__dataclass_fields__}
     return cls(**known)
@@ -633,8 +644,9 @@ def _deploy(workspace: Workspace, name: str, config: AciServiceDeploymentConfigu
         if bad:
             raise UserErrorException(f"models must be registered Model objects, got {bad[0]!r}; "
                                      "use Model.register() or Webservice.deploy(model_paths=...).")
-    if deployment_target is not None and not isinstance(deployment_target, str):
-        raise UserErrorException("deployment_target must be a target name here: 'auto', 'process' or 'docker'.")
+    from .compute import resolve_target
+
+    deployment_target, target_options = resolve_target(workspace, deployment_target, config)
     # Fails now, clearly, if the target cannot run here.
     choice = choose(workspace.target, explicit=deployment_target)
 
@@ -678,8 +690,11 @@ def _deploy(workspace: Workspace, name: str, config: AciServiceDeploymentConfigu
                                max_body_bytes=int(config.max_request_mb * 1024 * 1024),
                                environment=_environment_variables(built[0]),
                                scoring_timeout_ms=config.scoring_timeout_ms,
-                               allowed_hosts=tuple(config.allowed_hosts), cors_origins=tuple(config.cors_origins))
-            if old_handle:
+                               allowed_hosts=tuple(config.allowed_hosts), cors_origins=tuple(config.cors_origins),
+                               options=target_options)
+            if old_handle and old_target == target.name and getattr(target, "replaces_in_place", False):
+                report.notice(f"Rolling out the new version of {name!r} over the running one.")
+            elif old_handle:
                 report.notice(f"Replacing the existing service {name!r}.")
                 target_class(old_target)().stop_service(workspace, old_handle)
                 workspace.registry.update("services", {"name": name}, handle=None)
@@ -720,7 +735,8 @@ def _deploy(workspace: Workspace, name: str, config: AciServiceDeploymentConfigu
         operation.cancel()
         operation.wait()
         raise
-    service = (LocalWebservice if config.compute_type == "Local" else Webservice)(workspace, name)
+    service = (LocalWebservice if config.compute_type == "Local" else
+               __getattr__("AksWebservice") if config.compute_type == "AKS" else Webservice)(workspace, name)
     service._operation = operation
     return service
 

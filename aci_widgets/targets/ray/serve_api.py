@@ -1,0 +1,57 @@
+"""Ray Serve driven declaratively through the cluster's dashboard (``/api/serve/applications/``), as Ray's docs
+recommend for production (the REST form of ``serve deploy config.yaml``): no Ray driver in the notebook's process.
+
+The PUT replaces the cluster's whole set of applications, so a change reads the set, replaces one application
+and writes it back, under a lock per cluster (deployments from this machine never overwrite each other).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import filelock
+
+from aci_widgets.core.errors import WebserviceException
+
+from .cluster import _request
+
+APPS = "/api/serve/applications/"
+
+
+def call(record: dict[str, Any], method: str = "GET", body: Any = None, timeout: float = 30.0) -> Any:
+    data = None if body is None else json.dumps(body).encode()
+    req = _request(record, APPS, method=method, data=data,
+                   headers={"Content-Type": "application/json"} if data else {})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            raw = resp.read()
+    except urllib.error.HTTPError as exc:
+        raise WebserviceException(f"Ray Serve refused {method} {APPS}: {exc.code} "
+                                  f"{exc.read().decode(errors='replace')[:2000]}") from exc
+    except OSError as exc:
+        raise WebserviceException(f"The Ray cluster's dashboard at {record['dashboard_url']} does not answer "
+                                  f"({exc}); is the cluster running? ComputeTarget(ws, name).get_status()") from exc
+    return json.loads(raw) if raw.strip() else None
+
+
+def details(record: dict[str, Any]) -> dict[str, Any]:
+    return call(record) or {}
+
+
+def put_application(record: dict[str, Any], app: dict[str, Any] | None, name: str) -> None:
+    """Write the cluster's applications with ``name`` replaced by ``app`` (None: removed)."""
+    lock = Path(record["lock"]) if record.get("lock") else None
+    with filelock.FileLock(lock) if lock else contextlib.nullcontext():
+        current = details(record)
+        apps = [a["deployed_app_config"] for n, a in (current.get("applications") or {}).items()
+                if n != name and a.get("deployed_app_config")]
+        if app is not None:
+            apps.append(app)
+        http = {"host": record.get("http_host", "127.0.0.1"), "port": int(record.get("http_port", 8000))}
+        call(record, "PUT", {"http_options": http, "applications": apps})
+
