@@ -88,6 +88,7 @@ class AciTarget(Target):
                                   "container": spec.name}
         client = aci_client(settings)
         created = False
+        seen: dict[tuple[str, str], int] = {}  # instance-view events shown so far: each once
         report.notice(cost_notice(spec.cpu_cores, spec.memory_gb))
         try:
             with report.step(START, f"container group {spec.name} in {location} ({size})"):
@@ -98,9 +99,9 @@ class AciTarget(Target):
                     raise self._explained(exc, settings, spec.name, size) from exc
                 created = True
                 report.started(handle)
-                self._follow(poller, client, handle, report, settings, size)
+                self._follow(poller, client, handle, report, settings, size, seen)
             with report.step(HEALTH, "container group " + spec.name):
-                handle.update(self._wait_healthy(client, handle, report, settings))
+                handle.update(self._wait_healthy(client, handle, report, seen))
             return handle
         except BaseException:
             if created:
@@ -108,9 +109,8 @@ class AciTarget(Target):
             raise
 
     def _follow(self, poller: Any, client: Any, handle: dict[str, Any], report: Reporter, settings: AciSettings,
-                size: str) -> None:
+                size: str, seen: dict[tuple[str, str], int]) -> None:
         """Wait on the SDK's poller, showing its status and the group's instance-view events as they come."""
-        seen: dict[tuple[str, str], int] = {}
         status = ""
         while not poller.done():
             if report.cancelled:
@@ -141,11 +141,10 @@ class AciTarget(Target):
                 report.log(f"{name}: {message}" + (f" (x{count})" if count > 1 else ""), "azure")
         return view
 
-    def _wait_healthy(self, client: Any, handle: dict[str, Any], report: Reporter, settings: AciSettings
-                      ) -> dict[str, Any]:
+    def _wait_healthy(self, client: Any, handle: dict[str, Any], report: Reporter,
+                      seen: dict[tuple[str, str], int]) -> dict[str, Any]:
         """Until the scoring server answers ``GET /``; a crash-looping container fails with its last log lines."""
         deadline = time.monotonic() + self.health_timeout
-        seen: dict[tuple[str, str], int] = {}
         while time.monotonic() < deadline:
             report.check_cancelled()
             view = self._show_events(client, handle, report, seen)
