@@ -42,7 +42,7 @@ def test_a_run_logs_uploads_registers_and_completes(mlws, workdir):
     (workdir / "model.pkl").write_bytes(b"weights")
     run.upload_file("outputs/model.pkl", "model.pkl")
     run.upload_file(name="outputs/extra.txt", path_or_stream=io.BytesIO(b"stream"))
-    (workdir / "outputs").mkdir()
+    assert (workdir / "outputs").is_dir()  # start_logging made it, as azureml does
     (workdir / "outputs" / "written.txt").write_text("kept at complete()")
     assert run.get_metrics() == {"alpha": 0.5, "mse": [3.25, 2.5], "note": "plain text", "alphas": [0.1]}
     model = run.register_model(model_name="from-run", model_path="outputs/model.pkl", tags={"area": "test"})
