@@ -67,10 +67,10 @@ export class DeploymentsPanel extends Widget {
     } catch (error) {
       if (error instanceof MissingServerExtension) {
         this.say(
-          'The aci_widgets server extension is not running: run ' +
-            '"jupyter server extension enable aci_widgets" and restart JupyterLab.'
+          'The aci_widgets server extension does not answer: it is not enabled (run "jupyter server ' +
+            'extension enable aci_widgets") or it failed to load (see the JupyterLab log). Then restart JupyterLab.'
         );
-        return; // no back-off: a restart is needed, and polling stays cheap
+        throw error; // the poll backs off until the server answers
       }
       this.say(`Cannot list services: ${(error as Error).message}`);
       throw error; // the poll backs off
@@ -138,7 +138,7 @@ class ServiceRow {
     this.node.dataset.service = name;
     const head = el('div', 'aci-Service-head');
     head.append(el('span', 'aci-Service-name', name), this.badge);
-    const uriLine = el('div', 'aci-Service-uri');
+    const uriLine = this.uriLine;
     uriLine.append(
       this.uri,
       button('Copy', 'Copy the scoring URI', () => this.copy(this.service?.scoringUri)),
@@ -165,7 +165,8 @@ class ServiceRow {
     this.badge.textContent = service.state;
     this.badge.className = `aci-Service-badge aci-state-${service.state.toLowerCase()}`;
     this.details.textContent = `${service.target || '-'} · ${service.computeType} · ${age(service.created)}`;
-    this.uri.textContent = service.scoringUri || 'no scoring URI yet';
+    this.uri.textContent = service.scoringUri || '';
+    this.uriLine.hidden = !service.scoringUri;
     const p = service.progress;
     this.progress.hidden = !(service.state === 'Transitioning' && p && p.step);
     if (p && p.step) {
@@ -244,6 +245,7 @@ class ServiceRow {
   private readonly progress = el('div', 'aci-Service-progress');
   private readonly error = el('div', 'aci-Service-error');
   private readonly uri = el('code', 'aci-Service-uriText');
+  private readonly uriLine = el('div', 'aci-Service-uri');
   private readonly testBox = el('div', 'aci-Service-test');
   private readonly body = el('textarea', 'aci-Service-body') as HTMLTextAreaElement;
   private readonly answer = el('pre', 'aci-Service-answer');

@@ -24,6 +24,7 @@ from aci_widgets.core import AciWebservice, ContainerImage, Webservice, Workspac
 pytestmark = pytest.mark.browser
 
 SERVICE = "dot-sidebar"
+GATED = "dot-gated"  # its init() waits for a file: the sidebar shows it deploying until the test opens the gate
 LIMIT_MS = 60_000
 SCORE = '''\
 import json
@@ -56,8 +57,14 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture
-def deployed(numpy_model: Path) -> Iterator[Webservice]:
-    """A Healthy service in a workspace that ``Workspace.list`` finds (under the session's home)."""
+def gate(tmp_path: Path) -> Path:
+    return tmp_path / "gate"
+
+
+@pytest.fixture
+def deployed(numpy_model: Path, gate: Path) -> Iterator[Webservice]:
+    """A Healthy service in a workspace that ``Workspace.list`` finds (under the session's home), and a second one
+    still deploying (its init() waits for ``gate``)."""
     ws = Workspace.create(f"sidebar-{uuid.uuid4().hex[:8]}", target="process")
     (numpy_model / "score.py").write_text(SCORE)
     config = ContainerImage.image_configuration(execution_script="score.py", runtime="python",
@@ -65,8 +72,15 @@ def deployed(numpy_model: Path) -> Iterator[Webservice]:
     service = Webservice.deploy(ws, SERVICE, ["weights.npy"], config, AciWebservice.deploy_configuration())
     try:
         service.wait_for_deployment()
+        waiting = f"import pathlib, time\nwhile not pathlib.Path({str(gate)!r}).exists():\n    time.sleep(0.05)\n"
+        (numpy_model / "gated.py").write_text(SCORE.replace("def init():\n", "def init():\n" + "".join(
+            "    " + line + "\n" for line in waiting.splitlines())))
+        gated_config = ContainerImage.image_configuration(execution_script="gated.py", runtime="python",
+                                                          conda_file="myenv.yml")
+        Webservice.deploy(ws, GATED, ["weights.npy"], gated_config, AciWebservice.deploy_configuration())
         yield service
     finally:
+        gate.touch()
         for left in Webservice.list(ws):
             left.delete()
         shutil.rmtree(ws.root, ignore_errors=True)
@@ -82,7 +96,7 @@ def lab(tmp_path: Path, deployed: Webservice) -> Iterator[Lab]:
 
 
 def test_the_sidebar_shows_tests_logs_inserts_and_deletes_a_service(lab: Lab, browser: Any, deployed: Webservice,
-                                                                    tmp_path: Path) -> None:
+                                                                    gate: Path, tmp_path: Path) -> None:
     from playwright.sync_api import expect
 
     workspace = deployed.workspace.name
@@ -99,7 +113,17 @@ def test_the_sidebar_shows_tests_logs_inserts_and_deletes_a_service(lab: Lab, br
         expect(row.locator(".aci-Service-badge")).to_have_class(re.compile(r"aci-state-healthy"))
         expect(row.locator(".aci-Service-uriText")).to_have_text(deployed.scoring_uri)
         expect(row.locator(".aci-Service-details")).to_contain_text("process")
+
+        # The other service is deploying in this test's process: the sidebar (the server's process) shows its step
+        # and elapsed time from the deployment's journal, then sees it become Healthy when init() may finish.
+        gated = sidebar.locator(f'.aci-Service[data-service="{GATED}"]')
+        expect(gated.locator(".aci-Service-badge")).to_have_text("Transitioning", timeout=LIMIT_MS)
+        expect(gated.locator(".aci-Service-progress")).to_have_text(re.compile(r"^wait for health.* · \d+ (s|min)"),
+                                                                    timeout=LIMIT_MS)
         sidebar.screenshot(path=str(tmp_path / "deployments-sidebar.png"))
+        gate.touch()
+        expect(gated.locator(".aci-Service-badge")).to_have_text("Healthy", timeout=LIMIT_MS)
+        expect(gated.locator(".aci-Service-progress")).to_be_hidden()
 
         # Hidden, it asks the server nothing (for three poll intervals); shown again, it asks at once.
         calls: list[str] = []
@@ -115,8 +139,9 @@ def test_the_sidebar_shows_tests_logs_inserts_and_deletes_a_service(lab: Lab, br
         expect(sidebar).to_be_visible()
 
         # Test: a body typed in, the answer and its latency.
-        row.get_by_role("button", name="Test", exact=True).click()
         body = row.locator("textarea.aci-Service-body")
+        expect(body).to_be_hidden()
+        row.get_by_role("button", name="Test", exact=True).click()
         expect(body).to_be_visible()
         body.fill('{"data": [[1, 1, 1], [0, 1, 0]]}')
         row.get_by_role("button", name="Send", exact=True).click()
@@ -144,11 +169,34 @@ def test_the_sidebar_shows_tests_logs_inserts_and_deletes_a_service(lab: Lab, br
         expect(dialog).to_contain_text(f"Delete service {SERVICE}?")
         dialog.get_by_role("button", name="Cancel").click()
         expect(dialog).to_have_count(0)
-        assert [s.name for s in Webservice.list(deployed.workspace)] == [SERVICE]
+        assert sorted(s.name for s in Webservice.list(deployed.workspace)) == [GATED, SERVICE]
         row.get_by_role("button", name="Delete", exact=True).click()
         dialog.get_by_role("button", name="Delete").click()
         expect(row).to_have_count(0, timeout=LIMIT_MS)
-        expect(sidebar.locator(".aci-Deployments-notice")).to_contain_text(f'Workspace "{workspace}" has no service')
-        assert Webservice.list(deployed.workspace) == []
+        assert [s.name for s in Webservice.list(deployed.workspace)] == [GATED]
     finally:
         page.close()
+
+
+def test_without_the_server_extension_the_sidebar_says_what_to_do(tmp_path: Path, browser: Any,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from playwright.sync_api import expect
+
+    # A config folder that JupyterLab reads after the installed ones: the server extension switched off.
+    off = tmp_path / "extension-off"
+    off.mkdir()
+    (off / "jupyter_server_config.json").write_text('{"ServerApp": {"jpserver_extensions": {"aci_widgets": false}}}')
+    monkeypatch.setenv("JUPYTER_CONFIG_PATH", str(off))
+    try:
+        with jupyterlab(tmp_path / "lab", "no-such-workspace") as lab:
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            try:
+                page.goto(lab.url("lab"))
+                page.locator('.lm-TabBar-tab[data-id="aci-widgets-deployments"]').click()
+                notice = page.locator("#aci-widgets-deployments .aci-Deployments-notice")
+                expect(notice).to_contain_text("server extension does not answer", timeout=LIMIT_MS)
+                expect(notice).to_contain_text("jupyter server extension enable aci_widgets")
+            finally:
+                page.close()
+    except LabError as exc:
+        pytest.fail(str(exc))
