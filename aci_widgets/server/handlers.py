@@ -72,12 +72,17 @@ class ServicesHandler(_Handler):
 class LogsHandler(_Handler):
     @tornado.web.authenticated
     async def get(self, workspace: str, name: str) -> None:
-        tail = int(self.get_argument("tail", "500"))
+        tail = self.get_argument("tail", "500")
+        if not tail.isdigit():
+            raise tornado.web.HTTPError(400, reason="tail must be a whole number of lines")
+        tail = int(tail)
         text = await self.call(lambda: _service(workspace, name).get_logs(num_lines=tail))
         self.send({"name": name, "logs": text})
 
 
-class TestHandler(_Handler):
+class RunHandler(_Handler):
+    """POST the body to the service as it is (its answer or its error, and the round trip's seconds)."""
+
     @tornado.web.authenticated
     async def post(self, workspace: str, name: str) -> None:
         body = self.request.body.decode("utf-8", errors="replace")
@@ -159,6 +164,6 @@ def setup_handlers(web_app: Any) -> None:  # noqa: ANN401 - tornado's Applicatio
         (url_path_join(base, "workspaces", f"({NAME})", "services"), ServicesHandler),
         (service, ServiceHandler),
         (url_path_join(service, "logs"), LogsHandler),
-        (url_path_join(service, "test"), TestHandler),
+        (url_path_join(service, "test"), RunHandler),
         (url_path_join(service, "swagger"), SwaggerHandler),
     ])

@@ -180,6 +180,7 @@ def test_a_deployment_followed_then_tested_logged_and_deleted(server: Server, na
     status, answer = server.call("POST", f"{path}/dot/test", body=b"not json")
     assert status == 200 and not answer["ok"] and "bad response" in answer["error"]
 
+    assert server.call("GET", f"{path}/dot/logs?tail=many")[0] == 400
     status, logs = server.call("GET", f"{path}/dot/logs?tail=50")
     assert status == 200 and logs["logs"] == service.get_logs(num_lines=50) and logs["logs"]
     status, swagger = server.call("GET", f"{path}/dot/swagger")
