@@ -44,9 +44,14 @@ const plugin: JupyterFrontEndPlugin<void> = {
           return false;
         }
         const notebook = current.content;
+        // The card is drawn by the extension's formatters: load it unless the notebook already does.
+        const loaded = notebook.model?.sharedModel.cells.some(cell =>
+          cell.getSource().includes('%load_ext aci_widgets')
+        );
         NotebookActions.insertBelow(notebook);
         notebook.activeCell?.model.sharedModel.setSource(
-          'from aci_widgets.core import Webservice, Workspace\n\n' +
+          (loaded ? '' : '%load_ext aci_widgets\n') +
+            'from aci_widgets.core import Webservice, Workspace\n\n' +
             `Webservice(Workspace(${JSON.stringify(workspace)}), ${JSON.stringify(name)})`
         );
         shell.activateById(current.id);
