@@ -23,9 +23,10 @@ def container_group(spec: ServiceSpec, ws_name: str, settings: AciSettings, loca
 
     command = list(spec.image.get("cmd") or []) + ["--max-body-bytes", str(spec.max_body_bytes),
                                                   "--allowed-hosts", "*"]
-    cors = getattr(spec, "cors_origins", ())
-    if cors:
-        command += ["--cors-origins", ",".join(cors)]
+    if spec.scoring_timeout_ms != 60000:  # flags at their defaults are left out, as the Docker target does
+        command += ["--scoring-timeout-ms", str(spec.scoring_timeout_ms)]
+    if spec.cors_origins:
+        command += ["--cors-origins", ",".join(spec.cors_origins)]
     env = [m.EnvironmentVariable(name=k, value=v) for k, v in spec.environment.items()]
     if spec.auth_keys:
         env.append(m.EnvironmentVariable(name="ACI_WIDGETS_AUTH_KEYS", secure_value=",".join(spec.auth_keys)))

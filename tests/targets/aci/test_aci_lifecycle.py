@@ -54,7 +54,7 @@ def test_option3_with_a_dns_label_update_and_deleted_outside(aci_env: types.Simp
                                                              tmp_path: Path) -> None:
     name, label = f"life-{uuid.uuid4().hex[:6]}", f"iris-{uuid.uuid4().hex[:6]}"
     config = AciWebservice.deploy_configuration(cpu_cores=0.5, memory_gb=0.5, dns_name_label=label,
-                                                location="westeurope", tags={"team": "ml"})
+                                                location="westeurope", tags={"team": "ml"}, scoring_timeout_ms=30000)
     service = Webservice.deploy_from_image(aci_ws, name, aci_image, config)
     service.wait_for_deployment()
     assert service.state == "Healthy", service.error
@@ -64,6 +64,8 @@ def test_option3_with_a_dns_label_update_and_deleted_outside(aci_env: types.Simp
     assert group["properties"]["ipAddress"]["fqdn"] == f"{label}.westeurope.azurecontainer.io"
     assert group["location"] == "westeurope" and group["tags"]["team"] == "ml"
     assert group["properties"]["containers"][0]["properties"]["image"] == aci_image.image_location
+    command = group["properties"]["containers"][0]["properties"]["command"]
+    assert command[command.index("--scoring-timeout-ms") + 1] == "30000"
     # The FQDN of the stand-in does not resolve: the scoring URI falls back to the group's IP, as ARM reports it.
     assert service.scoring_uri == f"http://{group['properties']['ipAddress']['ip']}:5001/score"
 
