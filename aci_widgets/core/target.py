@@ -125,6 +125,12 @@ class Target(ABC):
         """Start the service (step ``events.START``) and wait until it answers (step ``events.HEALTH``); return its
         handle (JSON-able: scoring_uri, ids...).
 
+        Call ``report.started(handle)`` as soon as the server exists (a pid, a container id), before waiting for it
+        to answer, and earlier still with a start token if the target has one (something ``stop_service`` can find
+        the server by before its id is known): a deployment killed at any moment then leaves nothing that
+        ``delete()`` and the next open of the workspace cannot stop. ``status`` and ``stop_service`` must accept
+        every handle so recorded.
+
         Raise ``WebserviceException`` (with the init() traceback as ``detail``) if it does not come up, after
         removing whatever was started. If ``report.cancelled`` becomes true, clean up and raise.
         """

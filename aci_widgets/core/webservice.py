@@ -668,10 +668,14 @@ def _deploy(workspace: Workspace, name: str, config: AciServiceDeploymentConfigu
         old_handle = (previous or {}).get("handle")
         old_target = (previous or {}).get("target")
         now = time.time()
+        # The row keeps naming the server it replaces (and its keys) until that is stopped: killed or failing before
+        # then, this deployment leaves it tracked (reap_interrupted, delete() stop it), not running with no row.
+        new_keys = list(keys) if keys else None
+        keep_keys = previous["keys"] if previous and old_handle else new_keys
         workspace.registry.upsert("services", {
-            "name": name, "state": "Transitioning", "target": choice.target.name,
+            "name": name, "state": "Transitioning", "target": old_target if old_handle else choice.target.name,
             "image_name": image.name if image else None, "image_version": image.version if image else None,
-            "config": config_dict, "handle": None, "keys": list(keys) if keys else None,
+            "config": config_dict, "handle": old_handle, "keys": keep_keys,
             "tags": dict(tags if tags is not None else config.tags),
             "description": description if description is not None else config.description,
             "error": None, "detail": None, "owner_pid": os.getpid(),
@@ -682,7 +686,7 @@ def _deploy(workspace: Workspace, name: str, config: AciServiceDeploymentConfigu
             # auto gives way to the process target when Docker cannot get the base image (first notice says so).
             target = settle(choice, workspace, _base_image(image, image_config), report,
                             build=not (image and image.built_on(choice.target.name)))
-            if target is not choice.target:
+            if target is not choice.target and not old_handle:
                 workspace.registry.update("services", {"name": name}, target=target.name)
             built = _ensure_image(workspace, name, target, report, image, image_config, models, model_paths)
             spec = ServiceSpec(name=name, image=built[1], cpu_cores=float(config.cpu_cores),
@@ -697,7 +701,7 @@ def _deploy(workspace: Workspace, name: str, config: AciServiceDeploymentConfigu
             elif old_handle:
                 report.notice(f"Replacing the existing service {name!r}.")
                 target_class(old_target)().stop_service(workspace, old_handle)
-                workspace.registry.update("services", {"name": name}, handle=None)
+                workspace.registry.update("services", {"name": name}, handle=None, target=target.name, keys=new_keys)
                 replaced.append(old_handle)
             handle = target.start_service(workspace, spec, report)
         except OperationCancelled:
@@ -716,7 +720,7 @@ def _deploy(workspace: Workspace, name: str, config: AciServiceDeploymentConfigu
                                       detail=getattr(exc, "detail", "") or "")
             raise
         if not workspace.registry.update_if("services", {"name": name}, _ours(), state="Healthy", handle=handle,
-                                            image_name=built[0].name, image_version=built[0].version):
+                                            keys=new_keys, image_name=built[0].name, image_version=built[0].version):
             target.stop_service(workspace, handle)
             raise WebserviceException(f"Service {name!r} was deleted while it was deploying; its server was stopped.")
 

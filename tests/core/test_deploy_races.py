@@ -142,9 +142,9 @@ def _deploying_in_child(ws, name: str, go: Path, *extra: str) -> tuple[subproces
 
     def recorded() -> dict | None:
         row = ws.registry.get("services", name=name)
-        return row["handle"] if row and row.get("handle") else None
+        return row["handle"] if row and (row.get("handle") or {}).get("pid") else None  # past its start token
 
-    wait_until(recorded, "the server's handle in the registry before it answers", limit=120)
+    wait_until(recorded, "the server's pid in the registry before it answers", limit=120)
     return proc, recorded()
 
 

@@ -11,7 +11,7 @@ from ...core.target import Running, ServiceStatus
 from ...core.workspace import Workspace
 from . import prewarm
 from .envs import envs_root
-from .processes import terminate
+from .processes import stop_servers_in, terminate
 
 NAME = "process"
 
@@ -44,6 +44,14 @@ def stop_unused(ws: Workspace, services: dict[str, dict[str, Any]]) -> list[Runn
             if name is not None and name not in services:
                 terminate(child["pid"], None)
                 stopped.append(Running("service", NAME, name, "stopped (no service row named it)", child["pid"]))
+    # Cold starts too, found by their start token (the service's folder): a server whose deployer was killed
+    # before recording it, and whose row went since.
+    folders = Path(ws.root) / "process" / "services"
+    for folder in sorted(folders.iterdir()) if folders.is_dir() else []:
+        pids = stop_servers_in(folder) if folder.name not in services else []
+        if pids:
+            stopped.append(Running("service", NAME, folder.name, "stopped (no service row named it)", min(pids),
+                                   detail=f"processes {', '.join(map(str, sorted(pids)))}"))
     for zygote in prewarm.stop_idle(envs_root()):
         stopped.append(Running("pre-warmed process", NAME, f"environment {Path(zygote['prefix']).name}", "stopped",
                                zygote["zygote"], None, _describe(zygote)))

@@ -58,6 +58,44 @@ def terminate(pid: int, ticks: int | None, grace: float = 5.0) -> None:
         time.sleep(0.02)
 
 
+def servers_in(folder: Path) -> list[int]:
+    """Scoring server processes (cold ``python -m aci_widgets.runtime`` or forked by a zygote, with their workers
+    and log writer) working in ``folder``, also once it was deleted: a service's folder is its start token, the
+    one mark that a cold start and a fork share, known before the process exists."""
+    prefix = str(folder)
+    found = []
+    for cwd in Path("/proc").glob("[0-9]*/cwd"):
+        try:
+            where = os.readlink(cwd).removesuffix(" (deleted)")
+            if (where == prefix or where.startswith(prefix + os.sep)) and \
+                    b"aci_widgets.runtime" in (cwd.parent / "cmdline").read_bytes():
+                found.append(int(cwd.parent.name))
+        except OSError:
+            continue
+    return found
+
+
+def stop_servers_in(folder: Path, grace: float = 5.0) -> list[int]:
+    """Stop every scoring server working in ``folder`` (see ``servers_in``), whoever started it and whether or not
+    its pid was ever recorded: SIGTERM to their process groups, SIGKILL after ``grace`` seconds. Their pids."""
+    pids = servers_in(folder)
+    groups = set()
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            groups.add(os.getpgid(pid))
+    groups.discard(os.getpgrp())  # never our own group (a server's group is its own session)
+    for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 2.0)):
+        for group in groups:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(group, sig)
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline and any(is_running(pid, None) for pid in pids):
+            time.sleep(0.02)
+        if not any(is_running(pid, None) for pid in pids):
+            break
+    return pids
+
+
 def answers(url: str, timeout: float = 2.0) -> bool:
     try:
         with urllib.request.urlopen(url, timeout=timeout) as response:

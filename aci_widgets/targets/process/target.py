@@ -23,7 +23,7 @@ from ...core.uvtool import LOCK_NAME
 from ...core.workspace import Workspace
 from . import housekeeping, prewarm
 from .envs import ensure_env, env_python
-from .processes import LogFollower, answers, is_running, start_ticks, tail, terminate
+from .processes import LogFollower, answers, is_running, start_ticks, stop_servers_in, tail, terminate
 
 RUNTIME_COPY = ".aci_widgets"  # the package copy inside each image, on the server's PYTHONPATH
 _SCRUBBED_ENV = ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "PYTHONSTARTUP")
@@ -103,6 +103,11 @@ class ProcessTarget(Target):
                    PYTHONUNBUFFERED="1")
         if launch["keys"]:
             env["ACI_WIDGETS_AUTH_KEYS"] = ",".join(launch["keys"])
+        handle = {"pid": None, "ticks": None, "service_dir": str(service_dir), "log": str(log_path),
+                  "launch": launch}
+        # The start token first: a deployer killed between spawning the server and recording its pid leaves a
+        # server that stop_service still finds, by the folder it works in (servers_in).
+        report.started({**handle, "port": port or None})
         with report.step(events.START, f"scoring server for {launch['name']!r} on 127.0.0.1"), \
                 open(log_path, "ab", opener=_private) as log:
             # A fork of the environment's warm process when possible (it announces why not), else a fresh one.
@@ -113,8 +118,7 @@ class ProcessTarget(Target):
                 proc = subprocess.Popen(command, cwd=app_dir, env=env, stdin=subprocess.DEVNULL, stdout=log,
                                         stderr=subprocess.STDOUT, start_new_session=True)
             ticks = start_ticks(proc.pid)
-        handle = {"pid": proc.pid, "ticks": ticks, "service_dir": str(service_dir), "log": str(log_path),
-                  "launch": launch}
+        handle.update(pid=proc.pid, ticks=ticks)
         try:
             report.started({**handle, "port": port or None})  # recorded before it answers: never untracked
             with report.step(events.HEALTH, "init() runs, then the server answers"):
@@ -127,6 +131,8 @@ class ProcessTarget(Target):
         return handle
 
     def status(self, ws: Workspace, handle: dict[str, Any]) -> ServiceStatus:
+        if handle.get("pid") is None:  # only its start token is recorded yet
+            return ServiceStatus("Transitioning")
         if not is_running(handle["pid"], handle.get("ticks")):
             return ServiceStatus("Unhealthy", "The service's process has exited; redeploy it or look at "
                                               "service.get_logs().", tail(Path(handle["log"]), 20))
@@ -146,13 +152,17 @@ class ProcessTarget(Target):
         return housekeeping.stop_unused(ws, services)
 
     def stop_service(self, ws: Workspace, handle: dict[str, Any]) -> None:
-        terminate(handle["pid"], handle.get("ticks"))
+        if handle.get("pid") is not None:
+            terminate(handle["pid"], handle.get("ticks"))
+        stop_servers_in(Path(handle["service_dir"]))  # one whose pid was never recorded, too (its start token)
         shutil.rmtree(handle["service_dir"], ignore_errors=True)
 
     def reload_service(self, ws: Workspace, handle: dict[str, Any], files: dict[str, Path],
                        report: Reporter) -> dict[str, Any]:
         """Restart on the same port with ``files`` put over the service's copy of its image."""
-        terminate(handle["pid"], handle.get("ticks"))
+        if handle.get("pid") is not None:
+            terminate(handle["pid"], handle.get("ticks"))
+        stop_servers_in(Path(handle["service_dir"]))
         app_dir = Path(handle["launch"]["app_dir"])
         for rel, source in files.items():
             target = app_dir / rel
