@@ -10,6 +10,7 @@ import io
 import re
 import tarfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,8 +35,10 @@ def container_name(ws_name: str, service: str) -> str:
     return re.sub(r"[^a-zA-Z0-9_.-]", "-", f"aci-widgets-{ws_name}-{service}")
 
 
-def create_and_start(ws_name: str, spec: ServiceSpec) -> Any:
-    """Create and start the service's container; on any refusal remove it and raise WebserviceException."""
+def create_and_start(ws_name: str, spec: ServiceSpec, on_created: Callable[[Any], None] | None = None) -> Any:
+    """Create and start the service's container; on any refusal remove it and raise WebserviceException.
+    ``on_created(container)`` runs between the two (the target records it there: nothing runs untracked); if it
+    raises, the container is removed."""
     client = docker_client()
     name = container_name(ws_name, spec.name)
     _remove_leftover(client, name, ws_name)
@@ -71,6 +74,12 @@ def create_and_start(ws_name: str, spec: ServiceSpec) -> Any:
     except APIError as exc:
         raise WebserviceException(f"The Docker engine refused to create service {spec.name}: "
                                   f"{_explain(exc)}") from exc
+    try:
+        if on_created is not None:
+            on_created(container)
+    except BaseException:
+        remove_quietly(container)
+        raise
     try:
         container.start()
     except APIError as exc:

@@ -103,7 +103,8 @@ class DockerTarget(Target):
         follower = None
         try:
             with report.step(START, spec.name):
-                container = create_and_start(ws.name, spec)
+                container = create_and_start(ws.name, spec,
+                                             on_created=lambda created: report.started(make_handle(created, None)))
                 follower = LogFollower(container, report).start()
                 port = self._port_or_exit_failure(container, spec.name)
             with report.step(HEALTH, f"http://127.0.0.1:{port}/"):
