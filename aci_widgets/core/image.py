@@ -278,22 +278,23 @@ def _register_image(workspace: Workspace, name: str, models: list[Model],
     store = workspace.artifacts
     if not Path(config.execution_script).is_file():
         raise UserErrorException(f"Execution script {config.execution_script!r} not found (relative to {Path.cwd()}).")
-    spec: dict[str, Any] = {
-        "execution_script": Path(config.execution_script).name,
-        "script": store.put_file(config.execution_script)[0],
-        "script_path": str(Path(config.execution_script).resolve()),  # for LocalWebservice.reload()
-        "conda": store.put_file(config.conda_file)[0] if config.conda_file else None,
-        "dependencies": {Path(d).name: store.put_tree(d)[0] for d in config.dependencies},
-        "base_image": config.base_image,
-    }
-    if config.source_directory or config.environment:
-        from .inference_config import stored_inputs
+    with store.storing():  # files, then the row naming them: no collection between (a model's delete runs one)
+        spec: dict[str, Any] = {
+            "execution_script": Path(config.execution_script).name,
+            "script": store.put_file(config.execution_script)[0],
+            "script_path": str(Path(config.execution_script).resolve()),  # for LocalWebservice.reload()
+            "conda": store.put_file(config.conda_file)[0] if config.conda_file else None,
+            "dependencies": {Path(d).name: store.put_tree(d)[0] for d in config.dependencies},
+            "base_image": config.base_image,
+        }
+        if config.source_directory or config.environment:
+            from .inference_config import stored_inputs
 
-        spec.update(stored_inputs(store, config))
-    row = {"state": "Running", "spec": spec, "record": {}, "models": [[m.name, m.version] for m in models],
-           "tags": config.tags, "description": config.description, "owner_pid": os.getpid(),
-           "created": time.time(), "updated": time.time()}
-    version = workspace.registry.insert_versioned("images", name, row)
+            spec.update(stored_inputs(store, config))
+        row = {"state": "Running", "spec": spec, "record": {}, "models": [[m.name, m.version] for m in models],
+               "tags": config.tags, "description": config.description, "owner_pid": os.getpid(),
+               "created": time.time(), "updated": time.time()}
+        version = workspace.registry.insert_versioned("images", name, row)
     return Image(workspace, name, version=version)
 
 
