@@ -105,10 +105,12 @@ def test_reattach_status_and_delete_of_a_forked_server(ws, numpy_model):
     state, answer, logs = json.loads(out)
     assert (state, answer) == ("Healthy", [2.0])
     assert "ready on" in logs  # the fork writes its output to the service's log, as a fresh process does
-    # A server that dies is reaped by the warm process (no zombie) and reads Unhealthy.
+    # A server that dies is reaped by the warm process (no zombie) and reads Unhealthy (a LocalWebservice, as
+    # deployed here, says it as azureml's local services do: failed).
     os.kill(handle["pid"], signal.SIGKILL)
     _wait(lambda: _state(handle["pid"]) is None, "the killed server reaped by its parent")
-    assert service.state == "Unhealthy"
+    assert Webservice(ws, "warm-re").state == "Unhealthy"
+    assert service.state == "failed"
     again = _deploy(ws, "warm-re")
     pid = _handle(again)["pid"]
     assert _ppid(pid) == zygote  # the same warm process serves the next deployment
