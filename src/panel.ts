@@ -186,7 +186,10 @@ class ServiceRow {
   private async toggleTest(): Promise<void> {
     this.testBox.hidden = !this.testBox.hidden;
     if (!this.testBox.hidden && !this.body.value) {
-      this.body.value = await example(this.workspace, this.name);
+      const body = await example(this.workspace, this.name);
+      if (!this.body.value) {
+        this.body.value = body; // unless the user typed one meanwhile
+      }
     }
   }
 
@@ -195,9 +198,7 @@ class ServiceRow {
     try {
       const result = await api.test(this.workspace, this.name, this.body.value);
       const ms = `${(result.seconds * 1000).toFixed(0)} ms`;
-      const compact = JSON.stringify(result.answer);
-      const shown = compact.length <= 200 ? compact : JSON.stringify(result.answer, null, 1);
-      this.answer.textContent = result.ok ? `${ms}\n${shown}` : `${ms}\n${result.error}`;
+      this.answer.textContent = `${ms}\n${result.ok ? shown(result.answer) : result.error}`;
       this.answer.classList.toggle('aci-failed', !result.ok);
     } catch (error) {
       this.answer.textContent = (error as Error).message;
@@ -249,6 +250,12 @@ class ServiceRow {
   private readonly testBox = el('div', 'aci-Service-test');
   private readonly body = el('textarea', 'aci-Service-body') as HTMLTextAreaElement;
   private readonly answer = el('pre', 'aci-Service-answer');
+}
+
+/** An answer on one line when it is short, indented when it is not. */
+function shown(answer: unknown): string {
+  const compact = JSON.stringify(answer) ?? String(answer);
+  return compact.length <= 200 ? compact : JSON.stringify(answer, null, 1);
 }
 
 /** The swagger's example input if it has one, else a body to edit. */

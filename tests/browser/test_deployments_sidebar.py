@@ -121,6 +121,11 @@ def test_the_sidebar_shows_tests_logs_inserts_and_deletes_a_service(lab: Lab, br
         expect(gated.locator(".aci-Service-progress")).to_have_text(re.compile(r"^wait for health.* · \d+ (s|min)"),
                                                                     timeout=LIMIT_MS)
         sidebar.screenshot(path=str(tmp_path / "deployments-sidebar.png"))
+        page.get_by_role("menuitem", name="Settings", exact=True).click()
+        page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Theme$")).click()
+        page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^JupyterLab Dark$")).click()
+        expect(page.locator("body")).to_have_attribute("data-jp-theme-light", "false")
+        sidebar.screenshot(path=str(tmp_path / "deployments-sidebar-dark.png"))
         gate.touch()
         expect(gated.locator(".aci-Service-badge")).to_have_text("Healthy", timeout=LIMIT_MS)
         expect(gated.locator(".aci-Service-progress")).to_be_hidden()
