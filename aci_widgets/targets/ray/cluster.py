@@ -55,7 +55,8 @@ def start_head(folder: Path, num_cpus: int | None, log: Any = None) -> dict[str,
         "folder": str(folder), "ray_dir": ray_dir, "token_path": str(token_path),
         "address": f"127.0.0.1:{ports['gcs']}",
         "dashboard_url": f"http://127.0.0.1:{ports['dashboard']}", "client_address": f"ray://127.0.0.1:"
-        f"{ports['client']}", "http_host": "127.0.0.1", "http_port": ports["http"], "started_here": True}
+        f"{ports['client']}", "http_host": "127.0.0.1", "http_port": ports["http"], "started_here": True,
+        "python": sys.executable}  # the cluster's workers run this Python (see target.to_install)
     command = [str(Path(sys.executable).with_name("ray")), "start", "--head", "--block",
                "--temp-dir", ray_dir, "--node-ip-address", "127.0.0.1", "--port", str(ports["gcs"]),
                "--dashboard-host", "127.0.0.1", "--dashboard-port", str(ports["dashboard"]),

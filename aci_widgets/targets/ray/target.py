@@ -3,14 +3,15 @@
 Each service is one Serve application (route ``/<name>``) of one deployment whose replicas run the scoring
 runtime (replica.py); every deployment of a name replaces the application in place, so Serve rolls replicas over
 one by one (new ones start before old ones stop: ``max_surge_percent``) and a failed new version leaves the old one
-serving. The image is the build context copied into the workspace; its requirements become the replicas'
-``runtime_env`` (uv), which every node installs for itself.
+serving. The image is the build context copied into the workspace; its requirements that the cluster's Python does
+not already meet become the replicas' ``runtime_env`` (uv), which every node installs for itself.
 """
 
 from __future__ import annotations
 
 import contextlib
 import shutil
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -75,7 +76,7 @@ class RayTarget(Target):
             shutil.rmtree(image_dir, ignore_errors=True)
             shutil.copytree(spec.context_dir, image_dir)
             requirements = _requirements(spec)
-            report.log(f"Image {spec.tag}: files in {image_dir}; replicas install "
+            report.log(f"Image {spec.tag}: files in {image_dir}; requires "
                        f"{', '.join(requirements) or 'nothing beyond the cluster Python'}")
         return {"image_dir": str(image_dir), "script": spec.execution_script, "requirements": requirements}
 
@@ -90,6 +91,8 @@ class RayTarget(Target):
             raise TargetUnavailable("The ray target deploys to a Ray cluster: pass deployment_target=ComputeTarget(ws, "
                                     "name) with an AksWebservice.deploy_configuration(...).")
         app = application(spec)
+        report.log("Replicas install " + (", ".join(app["runtime_env"].get("uv", [])) or
+                                          "nothing: the cluster's Python has every requirement"), source="server")
         replicas = spec.options.get("deployment", {}).get("num_replicas") or \
             spec.options.get("deployment", {}).get("autoscaling_config", {}).get("min_replicas", 1)
         base = f"http://{record.get('http_host', '127.0.0.1')}:{record.get('http_port', 8000)}/{spec.name}"
@@ -156,19 +159,67 @@ def application(spec: ServiceSpec) -> dict[str, Any]:
     app = {"dir": image["image_dir"], "script": image["script"], "name": spec.name, "keys": list(spec.auth_keys or ()),
            "scoring_timeout_ms": spec.scoring_timeout_ms, "environment": dict(spec.environment)}
     runtime_env: dict[str, Any] = {}
-    if image.get("requirements"):
-        runtime_env["uv"] = list(image["requirements"])
+    missing = to_install(image.get("requirements") or [], (spec.options.get("compute") or {}).get("python"))
+    if missing:
+        runtime_env["uv"] = missing
     deployment = {"name": DEPLOYMENT, "max_surge_percent": 100, **spec.options.get("deployment", {})}
     return {"name": spec.name, "route_prefix": f"/{spec.name}", "import_path": "aci_widgets.targets.ray.replica:build",
             "args": {"app": app}, "runtime_env": runtime_env, "deployments": [deployment]}
 
 
 def _requirements(spec: ImageSpec) -> list[str]:
-    """The image's pinned set when it has a lock, else its requirement lines; runtime packages excluded (the
-    cluster's Python has them)."""
+    """The image's pinned set when it has a lock, else its requirement lines (``to_install`` keeps what the
+    cluster lacks)."""
     lines = [ln.split("#")[0].strip().split(" \\")[0] for ln in (spec.lock or "").splitlines()]
     pinned = [ln for ln in lines if ln and not ln.startswith(("-", "#"))]
     return pinned or [r for r in spec.requirements if r.strip()]
+
+
+def to_install(requirements: list[str], cluster_python: str | None) -> list[str]:
+    """What the replicas' ``runtime_env`` must install (an empty list: the replicas run in the cluster's Python as
+    it is, with no per-replica virtualenv, which took 90 s for the runtime's lock alone).
+
+    Never the runtime's own packages (``runtime.REQUIREMENTS``): a replica serves through Serve's proxy with the
+    cluster's aci_widgets, which brings them. On a cluster this Python started (its workers run ``sys.executable``'s
+    environment) also none of the lines this environment already satisfies; of any other cluster's Python nothing
+    is known, so the rest is installed."""
+    from aci_widgets.runtime import REQUIREMENTS
+
+    runtime = {_name(r) for r in REQUIREMENTS}
+    wanted = [line for line in requirements if _name(line) not in runtime]
+    if cluster_python != sys.executable:
+        return wanted
+    return [line for line in wanted if not _satisfied(line)]
+
+
+def _name(line: str) -> str:
+    from packaging.requirements import InvalidRequirement, Requirement
+    from packaging.utils import canonicalize_name
+
+    try:
+        return canonicalize_name(Requirement(line).name)
+    except InvalidRequirement:
+        return line
+
+
+def _satisfied(line: str) -> bool:
+    """A requirement line this Python's installed distributions meet (a line it cannot read counts as unmet)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    try:
+        req = Requirement(line)
+    except InvalidRequirement:
+        return False
+    if req.marker is not None and not req.marker.evaluate():
+        return True  # a line for another platform or Python: nothing to install here
+    if req.url:
+        return False
+    try:
+        return req.specifier.contains(version(req.name), prereleases=True)
+    except PackageNotFoundError:
+        return False
 
 
 def _wait_running(record: dict[str, Any], name: str, replicas: int, report: Reporter, first: bool,
