@@ -99,9 +99,11 @@ def test_replicas_answer_scale_roll_out_and_survive_a_broken_update(cluster, tmp
         assert json.loads(resp.read())["swagger"] == "2.0"
 
     # Scale out: as in azureml, update() starts the change and wait_for_deployment() waits for it.
+    uri = service.scoring_uri
     service.scale(3)
+    assert service.scoring_uri == uri  # kept while Serve adds the replica (the row keeps its handle in place)
     service.wait_for_deployment(show_output=True)
-    assert service.state == "Healthy"
+    assert service.state == "Healthy" and service.scoring_uri == uri
     wait_until(lambda: pids.add(call(service)["pid"]) or len(pids) >= 3, "answers from a third replica", limit=60)
 
     # Roll out v2 under a bounded request loop: no request fails, both versions answer.
