@@ -25,6 +25,8 @@ sys.path.insert(0, str(REPO / "tests"))
 
 import leftovers  # noqa: E402
 from support import (  # noqa: E402
+    NUMPY_ENV,
+    NUMPY_SCORE,
     MnistSource,
     cleanup_workspace,
     isolate_mnist_cache,
@@ -32,32 +34,6 @@ from support import (  # noqa: E402
     resolve_mnist,
     write_mnist_numpy_model,
 )
-
-NUMPY_SCORE = '''\
-import json
-
-import numpy as np
-
-from aci_widgets.core.model import Model
-
-
-def init():
-    global weights
-    weights = np.load(Model.get_model_path("weights.npy"))
-
-
-def run(raw_data):
-    data = np.array(json.loads(raw_data)["data"])
-    return (data @ weights).tolist()
-'''
-
-NUMPY_ENV = """\
-name: project_environment
-dependencies:
-  - python=3.11
-  - numpy
-"""
-
 
 _MNIST_KEY = pytest.StashKey[MnistSource]()
 

@@ -18,6 +18,32 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+# A model with a fast environment (numpy only): score.py, its conda file; weights.npy is [1, 2, 3].
+NUMPY_SCORE = '''\
+import json
+
+import numpy as np
+
+from aci_widgets.core.model import Model
+
+
+def init():
+    global weights
+    weights = np.load(Model.get_model_path("weights.npy"))
+
+
+def run(raw_data):
+    data = np.array(json.loads(raw_data)["data"])
+    return (data @ weights).tolist()
+'''
+
+NUMPY_ENV = """\
+name: project_environment
+dependencies:
+  - python=3.11
+  - numpy
+"""
+
 
 def in_ci() -> bool:
     """True under CI (``CI`` set to true, True, 1 or yes, as CI services spell it)."""

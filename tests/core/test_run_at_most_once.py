@@ -22,6 +22,7 @@ class CountingServer:
         self.answer, self.close_after_answer = answer, close_after_answer
         self.requests = 0
         self.read = threading.Event()
+        self.closed = threading.Semaphore(0)  # released once per connection this server has closed
         self.conns: list[socket.socket] = []
         threading.Thread(target=self._serve, daemon=True).start()
 
@@ -55,6 +56,7 @@ class CountingServer:
             conn.sendall(OK)
             if self.close_after_answer:
                 conn.close()  # as a server does when its keep-alive time runs out
+                self.closed.release()
                 return
 
     def close(self) -> None:
@@ -92,9 +94,10 @@ def test_a_connection_the_server_closed_while_idle_is_replaced_without_sending_t
     server = CountingServer(answer=True, close_after_answer=True)
     try:
         service = service_at(server.port)
-        assert service.run({"data": [1]}) == []
-        assert service.run({"data": [2]}) == []
-        assert service.run({"data": [3]}) == []
+        for number in (1, 2, 3):
+            assert service.run({"data": [number]}) == []
+            # "while idle": the next request goes out only once the server has closed this connection
+            assert server.closed.acquire(timeout=10)
         assert server.requests == 3
     finally:
         server.close()

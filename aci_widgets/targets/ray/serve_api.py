@@ -23,7 +23,10 @@ from .cluster import _request
 APPS = "/api/serve/applications/"
 
 
-def call(record: dict[str, Any], method: str = "GET", body: Any = None, timeout: float = 30.0) -> Any:
+def call(record: dict[str, Any], method: str = "GET", body: Any = None, timeout: float = 120.0) -> Any:
+    """One call of the dashboard's Serve REST API. The dashboard answers a PUT only once it has checked the new
+    config, which takes tens of seconds on a busy 2-core machine: a short timeout would fail deployments that
+    went through."""
     data = None if body is None else json.dumps(body).encode()
     req = _request(record, APPS, method=method, data=data,
                    headers={"Content-Type": "application/json"} if data else {})

@@ -91,7 +91,7 @@ def aci_ws(standin: AciStandIn, tmp_path_factory: pytest.TempPathFactory) -> Ite
 def model_files(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """score.py (numpy weights), myenv.yml and weights.npy in a folder of the session."""
     import numpy as np
-    from conftest import NUMPY_ENV, NUMPY_SCORE  # tests/conftest.py
+    from support import NUMPY_ENV, NUMPY_SCORE
 
     folder = tmp_path_factory.mktemp("model")
     (folder / "score.py").write_text(NUMPY_SCORE)

@@ -40,7 +40,7 @@ def test_auto_falls_back_to_the_process_target_and_says_why_first(auto_ws, numpy
     service = Webservice.deploy(auto_ws, "fallback", ["weights.npy"], _config(),
                                 LocalWebservice.deploy_configuration())
     service.wait_for_deployment()
-    assert service.state == "Healthy"
+    assert service.state == "running"  # a LocalWebservice: azureml's lowercase states
     assert service.target == "process"
     assert service.run('{"data": [[1, 1, 1]]}') == [6.0]
 
@@ -94,6 +94,6 @@ def test_docker_by_name_fails_with_the_image_the_reason_and_the_ways_out(auto_ws
     again = Webservice.deploy(auto_ws, "named", ["weights.npy"], _config(None), LocalWebservice.deploy_configuration(),
                               deployment_target="process")
     again.wait_for_deployment()
-    assert again.state == "Healthy" and again.target == "process"
+    assert again.state == "running" and again.target == "process"
     assert [(s.name, s.state) for s in Webservice.list(auto_ws)] == [("named", "Healthy")]
     again.delete()
