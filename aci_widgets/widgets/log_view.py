@@ -59,6 +59,22 @@ class LogView(widgets.Accordion):
         if time.monotonic() - self._last_flush >= self._flush_every:
             self.flush()
 
+    def drop_repeated(self, detail: str, prefix: str = "") -> None:
+        """Drop the traceback that ``detail`` repeats (the panel shows it in its error box): a failure is shown
+        once. Only lines from a ``Traceback`` line on that ``detail`` holds too are dropped, as the printer does."""
+        repeated = {line.strip() for line in strip_ansi(detail).splitlines() if line.strip()}
+        kept: list[str] = []
+        in_traceback = False
+        for line in self._lines:
+            text = line.removeprefix(prefix).strip()
+            in_traceback = (in_traceback or text.startswith("Traceback (most recent call last)")) and \
+                text in repeated
+            if not in_traceback:
+                kept.append(line)
+        if len(kept) != len(self._lines):
+            self._lines = deque(kept, maxlen=self._lines.maxlen)
+            self._dirty = True
+
     def flush(self) -> None:
         """Send the kept lines to the frontend now (called on every non-log event and at the end)."""
         if not self._dirty:

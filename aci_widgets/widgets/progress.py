@@ -255,6 +255,8 @@ class DeploymentProgress(StaticFallback, widgets.VBox):
         self.cancel_button.disabled = True
         self.cancel_button.layout.display = "none"
         self._set_state(event.state)
+        if self.detail:
+            self.log_view.drop_repeated(self.detail, prefix="[service] ")
         self.log_view.flush()
         if event.state in ("Failed", "Cancelled"):
             self.log_view.expand()

@@ -175,6 +175,9 @@ def test_a_real_init_failure_puts_the_users_traceback_in_the_panel(ws, numpy_mod
     assert "init() failed in score.py: ZeroDivisionError: division by zero" in panel.error
     assert "scale = 1 / 0" in panel.detail and 'line 3, in init' in panel.detail
     assert "scale = 1 / 0" in panel.error_html.value and panel.error_html.layout.display == ""
+    # shown once: the server log's copy of the traceback is dropped from the open log, the rest of the log stays
+    assert "scale = 1 / 0" not in panel.log_view.text.value
+    assert panel.log_view.expanded and panel.log_view.lines
 
 
 @pytest.mark.parametrize("mode", ["follow", "watch"])
