@@ -23,6 +23,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 from urllib.parse import urlsplit
 
 from .ansi import strip_ansi
@@ -151,7 +152,7 @@ def run(uv: Uv, args: list[str], report: Reporter, what: str, cwd: Path, env: di
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, bufsize=1)
     output: list[str] = []
     try:
-        for line in _lines(proc, report):
+        for line in lines_of(proc.stderr, report):
             report.log(line)
             output.append(line)
     except OperationCancelled:
@@ -189,13 +190,14 @@ def reason(lines: list[str]) -> str | None:
     return joined + "".join(f" (hint: {hint})" for hint in hints)
 
 
-def _lines(proc: subprocess.Popen[str], report: Reporter) -> Iterator[str]:
-    """Lines of the process's stderr as they come, checking for cancellation while it is quiet."""
+def lines_of(stream: IO[str] | None, report: Reporter) -> Iterator[str]:
+    """Lines of an installer's output as they come, checking for cancellation while it is quiet (uv's stderr here,
+    pip's stdout in the process target's pip fallback)."""
     lines: queue.Queue[str | None] = queue.Queue()
 
     def pump() -> None:
-        assert proc.stderr is not None
-        for line in proc.stderr:
+        assert stream is not None
+        for line in stream:
             lines.put(line.rstrip("\n"))
         lines.put(None)
 

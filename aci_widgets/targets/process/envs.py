@@ -9,17 +9,13 @@ install succeeded: a crash leaves no half env. uv builds it (``core/uvtool.py``:
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
-import queue
 import re
 import shutil
 import subprocess
 import sys
-import threading
-from collections.abc import Iterator
 from importlib import metadata
 from pathlib import Path
 
@@ -27,7 +23,7 @@ from ... import runtime
 from ...core.errors import ImageBuildError, OperationCancelled
 from ...core.operation import Reporter
 from ...core.piplog import root_cause
-from ...core.uvtool import LOCK_NAME, Uv, find_python, find_uv, resolve, sync, uv_settings
+from ...core.uvtool import LOCK_NAME, Uv, find_python, find_uv, lines_of, resolve, sync, uv_settings
 from ...core.uvtool import run as run_uv
 from ...core.workspace import home
 
@@ -153,7 +149,7 @@ def _run(command: list[str], report: Reporter, what: str) -> None:
     errors: list[str] = []
     output: list[str] = []
     try:
-        for line in _lines(proc, report):
+        for line in lines_of(proc.stdout, report):
             report.log(line)
             output.append(line)
             if line.startswith("ERROR:") or "error:" in line.lower()[:20]:
@@ -178,22 +174,3 @@ def _from_source_hint(requirement: str) -> str:
             f" for Python {python} (a newer one, often) to install it without building.")
 
 
-def _lines(proc: subprocess.Popen[str], report: Reporter) -> Iterator[str]:
-    """Lines from the process as they come, checking for cancellation while it is quiet."""
-    lines: queue.Queue[str | None] = queue.Queue()
-
-    def pump() -> None:
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            lines.put(line.rstrip("\n"))
-        lines.put(None)
-
-    threading.Thread(target=pump, daemon=True).start()
-    while True:
-        with contextlib.suppress(queue.Empty):
-            line = lines.get(timeout=0.2)
-            if line is None:
-                return
-            yield line
-            continue
-        report.check_cancelled()
