@@ -16,8 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from jupyterlab_driver import CHROMIUM, KERNEL_IDLE_LIMIT_MS, Lab, LabError, chromium, jupyterlab
-from support import requirement_missing
+from jupyterlab_driver import KERNEL_IDLE_LIMIT_MS, Lab, LabError, jupyterlab
 
 from aci_widgets.core import AciWebservice, ContainerImage, Webservice, Workspace
 
@@ -41,19 +40,6 @@ def init():
 def run(raw_data):
     return (np.array(json.loads(raw_data)["data"]) @ weights).tolist()
 '''
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.is_file():
-        requirement_missing("Chromium", f"{CHROMIUM} not found (apt-get install -y --no-install-recommends "
-                                        "chromium fonts-dejavu-core)")
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError as exc:
-        requirement_missing("The playwright package", str(exc))
-    with chromium() as launched:
-        yield launched
 
 
 @pytest.fixture

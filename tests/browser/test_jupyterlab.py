@@ -24,17 +24,14 @@ from typing import Any
 
 import pytest
 from jupyterlab_driver import (
-    CHROMIUM,
     PANEL_STATE_JS,
     Lab,
     LabError,
-    chromium,
     jupyterlab,
     open_and_run_all,
     wait_all_ran,
     watch_panel,
 )
-from support import requirement_missing
 
 pytestmark = pytest.mark.browser
 
@@ -42,19 +39,6 @@ WORKSPACE = "nb-quickstart-browser"  # the copy's own workspace, so that this te
 SAMPLE_AGAIN_LIMIT_MS = 120_000
 CARD_LIMIT_MS = 120_000
 FORM_CELL = "%deploy_form"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.is_file():
-        requirement_missing("Chromium", f"{CHROMIUM} not found (apt-get install -y --no-install-recommends "
-                                        "chromium fonts-dejavu-core)")
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError as exc:
-        requirement_missing("The playwright package", str(exc))
-    with chromium() as launched:
-        yield launched
 
 
 @pytest.fixture
