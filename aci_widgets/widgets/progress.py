@@ -118,7 +118,9 @@ class DeploymentProgress(StaticFallback, widgets.VBox):
         advances the running step's seconds until the panel's final state.
         """
         parent = capture_parent()
-        bound: set[int] = set()
+        # Past events are replayed in this (the cell's) thread, whose parent is right already: only other
+        # threads are bound, so nothing here can tie the kernel's own thread to this cell.
+        bound: set[int] = {threading.get_ident()}
 
         def on_event(event: events.Event) -> None:
             if threading.get_ident() not in bound:
