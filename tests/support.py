@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from IPython.core.interactiveshell import InteractiveShell
 
 # A model with a fast environment (numpy only): score.py, its conda file; weights.npy is [1, 2, 3].
 NUMPY_SCORE = '''\
@@ -219,3 +220,12 @@ def write_mnist_numpy_model(folder: Path, X: np.ndarray, y: np.ndarray) -> Path:
     np.save(folder / "mnist_weights.npy", weights)
     (folder / "score_mnist.py").write_text(MNIST_SCORE)
     return folder
+
+
+class RaisingShell(InteractiveShell):
+    """An InteractiveShell whose ``run_cell`` raises the cell's error, so a test sees a magic's exception."""
+
+    def run_cell(self, *args, **kwargs):  # noqa: ANN002, ANN003, ANN201
+        result = super().run_cell(*args, **kwargs)
+        result.raise_error()
+        return result

@@ -10,17 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from IPython.core.interactiveshell import InteractiveShell
+from support import RaisingShell
 from traitlets.config import Config
-
-
-class TestingShell(InteractiveShell):
-    """An InteractiveShell whose ``run_cell`` raises the cell's error."""
-
-    def run_cell(self, *args, **kwargs):  # noqa: ANN002, ANN003, ANN201
-        result = super().run_cell(*args, **kwargs)
-        result.raise_error()
-        return result
 
 
 @pytest.fixture
@@ -28,14 +19,14 @@ def ip(ws, workdir: Path):
     """The shell, ``%load_ext aci_widgets`` done, the magics configured for ``ws`` and plain-text output."""
     config = Config()
     config.HistoryManager.hist_file = ":memory:"
-    shell = TestingShell.instance(config=config)
+    shell = RaisingShell.instance(config=config)
     shell.run_line_magic("load_ext", "aci_widgets")
     shell.run_line_magic("config", f"DeployMagics.workspace = {ws.name!r}")
     shell.run_line_magic("config", f"DeployMagics.workspace_path = {str(ws.root)!r}")
     shell.run_line_magic("config", "DeployMagics.ui = 'text'")
     yield shell
     shell.run_line_magic("unload_ext", "aci_widgets")
-    TestingShell.clear_instance()
+    RaisingShell.clear_instance()
     if "ipywidgets" in sys.modules:  # panels and galleries the test made
         sys.modules["ipywidgets"].Widget.close_all()
 

@@ -10,21 +10,12 @@ import uuid
 from pathlib import Path
 
 import pytest
-from IPython.core.interactiveshell import InteractiveShell
+from support import RaisingShell
 from traitlets.config import Config
 
 from aci_widgets import cli
 from aci_widgets.core import Webservice, Workspace
 from aci_widgets.core.running import running
-
-
-class RaisingShell(InteractiveShell):
-    """An InteractiveShell whose ``run_cell`` raises the cell's error (as tests/magics does)."""
-
-    def run_cell(self, *args, **kwargs):  # noqa: ANN002, ANN003, ANN201
-        result = super().run_cell(*args, **kwargs)
-        result.raise_error()
-        return result
 
 
 @pytest.fixture
