@@ -1,8 +1,13 @@
 """The HTTP/1.1 server: one asyncio Protocol per connection around httptools' parser, plus the serve loop.
 
-run() is called on the event loop thread once a request's body has fully arrived, so requests are answered in
-order (pipelining comes for free) and a slow or stalled client only ever holds its own connection. While run() is
-busy, a watchdog thread (watchdog.py) answers health checks on new connections and enforces the scoring timeout.
+A request whose body has fully arrived joins one queue of the process; the event loop runs one queued request
+per turn (a turn also reads whatever arrived on every connection), so requests are served in the order they
+completed, whichever connection they came on. A 600 KB body arrives over several turns: without the queue, each of
+those turns could first run a whole request of another connection, and the tail latency grows with the body. A
+connection's reading pauses while it has a request in the queue (its pipelined requests wait in the socket), so a
+client gets no more than its share. Cheap answers (health, errors) are written at once unless that connection
+has a request queued before them. run() runs on the event loop thread; while it is busy, a watchdog thread
+(watchdog.py) answers health checks on new connections and enforces the scoring timeout.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ import contextlib
 import logging
 import signal
 import socket
+from collections import deque
 from collections.abc import Callable
 from time import monotonic
 
@@ -29,6 +35,7 @@ IDLE = 0  # between requests (or before the first): the keep-alive (or header) t
 HEADERS = 1  # a request has started, its head is arriving: the header timeout runs
 BODY = 2  # its body is arriving: the body timeout runs, restarted by every chunk, and the minimum body rate
 CLOSING = 3  # answered and closing; after an error, unread input is drained until the linger timeout
+QUEUED = 4  # its request waits in the queue for run(): reading is paused, no timeout runs
 
 _TOO_LARGE_HEADERS = json_error(431, "The request headers are too large.")
 _TIMEOUT = json_error(408, "Timed out waiting for the rest of the request.")
@@ -46,14 +53,68 @@ class _Stop(Exception):
     """Raised inside a parser callback to stop parsing: the connection is closing, ignore pipelined input."""
 
 
+class _Queued:
+    """A complete request waiting for run(), with what its answer needs (the parser has moved on meanwhile)."""
+
+    __slots__ = ("conn", "target", "body", "held", "keep", "echo", "method", "url")
+
+    def __init__(self, conn: HttpProtocol, target: Target, body: bytes, held: int, keep: bool, echo: bool,
+                 method: bytes, url: bytes) -> None:
+        self.conn, self.target, self.body, self.held = conn, target, body, held
+        self.keep, self.echo, self.method, self.url = keep, echo, method, url
+
+
 class Connections(set):
-    """The open connections of one server; ``stopping`` tells late arrivals to close after one answer."""
+    """The open connections of one server, and the queue of their complete requests; ``stopping`` tells late
+    arrivals to close after one answer."""
 
     stopping = False
     busy: tuple[float, HttpProtocol] | None = None  # (start, connection) while run() runs: the watchdog reads it
     held = 0  # bytes of request bodies buffered by all connections (a per-process cap: Settings.held_body_limit)
     refused = 0  # connections answered 503 since the last warning
     warned_at = float("-inf")
+    loop: asyncio.AbstractEventLoop | None = None  # set by serve_forever: where the queue is run
+    scheduled = False  # a run of the queue is due on the next loop turn
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.queue: deque[_Queued] = deque()
+
+    def enqueue(self, item: _Queued) -> None:
+        self.queue.append(item)
+        if not self.scheduled:
+            self.scheduled = True
+            (self.loop or asyncio.get_running_loop()).call_soon(self.run_one)
+
+    def run_one(self) -> None:
+        """Run the oldest queued request whose client is still there; come back on the next turn for the rest."""
+        self.scheduled = False
+        queue = self.queue
+        while queue:
+            item = queue.popleft()
+            self.held -= item.held
+            conn = item.conn
+            if conn.state == CLOSING:  # the client left (or the connection failed): nobody reads this answer
+                conn.queued -= 1
+                continue
+            target, keep = item.target, item.keep
+            if type(target) is Response:  # a cheap answer that queued behind a request of its connection
+                response = target
+            else:
+                self.busy = (monotonic(), conn)
+                try:
+                    response = target(item.body)  # type: ignore[operator]
+                except Exception:  # noqa: BLE001 - handlers answer run()'s errors themselves; this is the server's
+                    log.exception("internal error while handling a request")
+                    response, keep = json_error(500, "Internal server error."), False
+                finally:
+                    self.busy = None
+            conn.queued -= 1
+            conn.answer(response, keep, item.echo, item.method, item.url)
+            break
+        if queue and not self.scheduled:
+            self.scheduled = True
+            (self.loop or asyncio.get_running_loop()).call_soon(self.run_one)
 
     def make_room(self) -> bool:
         """Close the connection idle the longest (as nginx reuses idle keep-alive connections when it runs out);
@@ -107,6 +168,9 @@ class HttpProtocol(asyncio.Protocol):
         "body_started",
         "body_last",
         "keep_alive",
+        "queued",
+        "eof",
+        "write_paused",
     )
 
     def __init__(self, app: ScoringApp, settings: Settings, connections: Connections, policy: HostPolicy) -> None:
@@ -123,6 +187,9 @@ class HttpProtocol(asyncio.Protocol):
         self.shutting_down = False
         self.max_header_bytes = settings.max_header_bytes
         self.max_body_bytes = settings.max_body_bytes
+        self.queued = 0  # requests of this connection in the queue
+        self.eof = False  # the client has sent all it will: close once its queued requests are answered
+        self.write_paused = False
         self.on_message_begin()
         self.state = IDLE
 
@@ -150,7 +217,7 @@ class HttpProtocol(asyncio.Protocol):
         self._release()
 
     def data_received(self, data: bytes) -> None:
-        if self.state == CLOSING:
+        if self.state == CLOSING or self.eof:
             return  # draining after an error answer, or input pipelined after "Connection: close"
         self.now = monotonic()  # one clock read per chunk; deadlines need no finer time
         try:
@@ -168,15 +235,21 @@ class HttpProtocol(asyncio.Protocol):
             self._reject(json_error(400, f"Malformed HTTP request: {exc}."))
 
     def eof_received(self) -> bool:
-        return False  # the client will send nothing more: close once our answers are written
+        """The client will send nothing more (it may still read): close once our answers are written."""
+        if self.queued:
+            self.eof = True
+            return True  # keep the transport open: the queued requests are answered first
+        return False
 
     def pause_writing(self) -> None:
         # The client does not read its answers: stop reading its requests, so our buffer stays bounded.
+        self.write_paused = True
         if self.transport is not None and self.state != CLOSING:
             self.transport.pause_reading()
 
     def resume_writing(self) -> None:
-        if self.transport is not None and self.state != CLOSING:
+        self.write_paused = False
+        if self.transport is not None and self.state != CLOSING and not self.queued:
             self.transport.resume_reading()
 
     # -- httptools callbacks ---------------------------------------------------------------------------------
@@ -274,35 +347,54 @@ class HttpProtocol(asyncio.Protocol):
 
     def on_message_complete(self) -> None:
         target = self.target
-        if type(target) is Response:
-            response = target
-        else:
-            body = self.body
-            connections = self.connections
-            connections.busy = (monotonic(), self)
-            try:
-                response = target(body[0] if len(body) == 1 else b"".join(body))  # type: ignore[misc]
-            finally:
-                connections.busy = None
-                connections.held -= self.held
-                self.held = 0
-                self.body = []
         keep = self.keep_alive and not self.shutting_down
+        if type(target) is Response and not self.queued:  # nothing of this connection waits before it
+            self.state = IDLE  # this request is done
+            self.answer(target, keep, self.echo_keep_alive, self.method, self.url)
+            if not keep:
+                raise _Stop
+            return
+        body = self.body
+        self.connections.enqueue(_Queued(self, target, body[0] if len(body) == 1 else b"".join(body), self.held,  # type: ignore[arg-type]
+                                         keep, self.echo_keep_alive, self.method, self.url))
+        self.queued += 1
+        self.held = 0  # the queue holds these bytes now
+        self.body = []
+        self.state = QUEUED
+        self.deadline = float("inf")
+        self.transport.pause_reading()  # type: ignore[union-attr]
+        if not keep:
+            self.eof = True  # input after "Connection: close" is ignored
+            raise _Stop
+
+    def answer(self, response: Response, keep: bool, echo: bool, method: bytes, url: bytes) -> None:
+        """Write the answer to a request of this connection; go on reading, or close, as the request asked."""
+        keep = keep and not self.shutting_down
         if not keep:
             connection = b"close"
-        elif self.echo_keep_alive:
+        elif echo:
             connection = b"keep-alive"
         else:
             connection = b""
-        self.transport.write(render(response, connection, self.method == b"HEAD"))  # type: ignore[union-attr]
+        transport = self.transport
+        transport.write(render(response, connection, method == b"HEAD"))  # type: ignore[union-attr]
         if self.s.access_log:
-            self._access(response)
-        if keep:
-            self.state = IDLE
-            self.deadline = monotonic() + self.s.keepalive_timeout  # run() may have taken a while
-        else:
+            self._access(response, method, url)
+        if not keep:
             self._close()
-            raise _Stop
+        elif self.queued:
+            return  # more of this connection's requests wait in the queue
+        elif self.eof:
+            self._close()
+        else:
+            now = monotonic()  # run() may have taken a while
+            if self.state == QUEUED or self.state == IDLE:
+                self.state = IDLE
+                self.deadline = now + self.s.keepalive_timeout
+            else:  # the next request had started arriving (pipelined in the same packet): its clock restarts
+                self.deadline = now + (self.s.body_timeout if self.state == BODY else self.s.header_timeout)
+            if not self.write_paused:
+                transport.resume_reading()  # type: ignore[union-attr]
 
     # -- closing, timeouts, shutdown -------------------------------------------------------------------------
 
@@ -334,14 +426,14 @@ class HttpProtocol(asyncio.Protocol):
         limit = self.s.max_body_bytes
         return json_error(413, f"The request body is larger than this service accepts ({limit} bytes).")
 
-    def _access(self, response: Response) -> None:
+    def _access(self, response: Response, method: bytes | None = None, url: bytes | None = None) -> None:
         peer = self.transport.get_extra_info("peername") if self.transport else None  # type: ignore[union-attr]
         host = peer[0] if isinstance(peer, tuple) else "-"
         log.info(
             '%s "%s %s" %d %d',
             host,
-            self.method.decode("latin-1"),
-            self.url.decode("latin-1")[:200],
+            (self.method if method is None else method).decode("latin-1"),
+            (self.url if url is None else url).decode("latin-1")[:200],
             response.status,
             len(response.body),
         )
@@ -375,6 +467,8 @@ class HttpProtocol(asyncio.Protocol):
 
     def on_timeout(self) -> None:
         """Called by the sweeper once ``deadline`` has passed."""
+        if self.queued:
+            return  # waiting for our answer, not for the client
         if self.state == IDLE:
             self._close()
         elif self.state == BODY and monotonic() - self.body_last < self.s.body_timeout:
@@ -388,7 +482,7 @@ class HttpProtocol(asyncio.Protocol):
         """Stop after the request in progress: a body being received is still answered (then the connection
         closes); a connection that is idle or still sending a request head is closed now."""
         self.shutting_down = True
-        if self.state == IDLE or self.state == HEADERS:
+        if (self.state == IDLE or self.state == HEADERS) and not self.queued:
             self._close()
 
 
@@ -411,6 +505,7 @@ async def serve_forever(
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     connections = Connections()
+    connections.loop = loop
     policy = HostPolicy(settings.allowed_hosts, settings.cors_origins)
 
     def protocol() -> HttpProtocol:
