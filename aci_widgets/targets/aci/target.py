@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 PUSH = "push image"
 LOG_LINES = 30          # container log lines shown when init() crash-loops
+DELETE_TIMEOUT = 900.0  # seconds a delete may take before we stop waiting and say so (Azure's take about a minute)
 
 
 class AciTarget(Target):
@@ -208,15 +209,22 @@ class AciTarget(Target):
         """Delete the container group and wait until Azure no longer has it."""
         settings = self._settings_of(ws, handle)
         client = aci_client(settings)
+        deadline = time.monotonic() + DELETE_TIMEOUT
         try:
-            client.container_groups.begin_delete(handle["resource_group"], handle["group"]).result()
-            while True:
+            poller = client.container_groups.begin_delete(handle["resource_group"], handle["group"])
+            poller.wait(DELETE_TIMEOUT)
+            if poller.done():
+                poller.result()  # raises what the operation failed with
+            while time.monotonic() < deadline:
                 client.container_groups.get(handle["resource_group"], handle["group"])
                 time.sleep(0.5)
         except Exception as exc:
             if getattr(exc, "status_code", None) == 404:
                 return
             raise self._explained(exc, settings, handle["group"]) from exc
+        raise WebserviceException(
+            f"Azure has not finished deleting the container group {handle['group']!r} after {DELETE_TIMEOUT:g} s; "
+            "it may still be billed. Check it in the portal or with `az container show`, then delete it again.")
 
     def running(self, ws: Workspace, services: dict[str, dict[str, Any]]) -> list[Running]:
         """The workspace's container groups in its resource group (tagged with the workspace's name); nothing for
@@ -249,7 +257,7 @@ class AciTarget(Target):
         """Remove a half-made group (failure or cancel), saying so; never hide the original error."""
         with contextlib.suppress(Exception):
             report.log(f"Azure: deleting the container group {handle['group']}", "azure")
-            client.container_groups.begin_delete(handle["resource_group"], handle["group"]).result()
+            client.container_groups.begin_delete(handle["resource_group"], handle["group"]).wait(DELETE_TIMEOUT)
 
     @staticmethod
     def _log_tail(client: Any, handle: dict[str, Any]) -> str:

@@ -44,6 +44,7 @@ ROUTES = [  # (method, pattern, handler name)
     ("POST", _RG + rf"/{PROVIDER}/containerGroups/(?P<name>[^/]+)/stop", "stop_group"),
 ]
 PAGE = 2  # groups per list page: small, so that nextLink is exercised
+CREATE_JOIN_LIMIT = 300.0  # seconds a delete waits for the create under way (its pull) before it goes on
 
 
 def _now() -> str:
@@ -270,7 +271,7 @@ class ArmStub:
     def _delete(self, group: Group) -> None:
         """As ACI: a delete during the create ends once the create's containers are gone too."""
         if group.worker is not None and group.worker is not threading.current_thread():
-            group.worker.join()
+            group.worker.join(CREATE_JOIN_LIMIT)  # a create still stuck after that removes its own containers
         engine.remove_containers(self.docker, list(group.container_ids.values()))
         with self.lock:
             key = self._key(group.sub, group.rg, group.name)
