@@ -63,8 +63,11 @@ class Workspace:
     def create(cls, name: str, auth: Any = None, subscription_id: str | None = None,
                resource_group: str | None = None, location: str | None = None, create_resource_group: bool = True,
                exist_ok: bool = False, *, target: str = "auto",
-               path: str | os.PathLike[str] | None = None, **_azure: Any) -> Workspace:
-        """Create the workspace (or open it with ``exist_ok=True``). ``target`` is auto, process or docker."""
+               path: str | os.PathLike[str] | None = None, registry: str | None = None,
+               **_azure: Any) -> Workspace:
+        """Create the workspace (or open it with ``exist_ok=True``). ``target`` is auto, process, docker or aci;
+        ``registry`` is the aci target's image registry (e.g. ``myacr.azurecr.io``), kept in the settings as the
+        Azure fields are (``ws.registry`` is the model registry); its credentials are never stored."""
         check_workspace_name(name)
         _check_target(target)
         root = Path(path).expanduser().resolve() if path else home() / "workspaces" / name
@@ -77,6 +80,11 @@ class Workspace:
             root.mkdir(parents=True, exist_ok=True, mode=0o700)
             settings = {"name": name, "subscription_id": subscription_id, "resource_group": resource_group,
                         "location": location, "target": target, "created": time.time()}
+            if registry:
+                if not isinstance(registry, str) or "://" in registry or not registry.strip("/ "):
+                    raise UserErrorException(f"registry must be a registry's host name such as myacr.azurecr.io "
+                                             f"(no https://), got {registry!r}.")
+                settings["registry"] = registry.strip().rstrip("/")
             tmp = settings_file.with_suffix(".tmp")
             tmp.write_text(json.dumps(settings, indent=2))
             os.replace(tmp, settings_file)

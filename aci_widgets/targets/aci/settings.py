@@ -33,13 +33,14 @@ class AciSettings:
         """The settings for ``ws``; a missing one is a clear error naming the variable and the workspace field."""
         saved = getattr(ws, "_settings", {}) or {}
 
-        def pick(env: str, value: str | None, what: str, example: str) -> str:
+        def pick(env: str, value: str | None, what: str, example: str,
+                 how: str = "Workspace.create(name, subscription_id=..., resource_group=..., location=...) or a "
+                            "config.json") -> str:
             found = os.environ.get(env, "").strip() or (value or "").strip()
             if not found:
                 raise UserErrorException(
                     f"The aci target needs {what}: set ${env} (e.g. {example}) or create the workspace with it "
-                    "(Workspace.create(name, subscription_id=..., resource_group=..., location=...) or a "
-                    "config.json).")
+                    f"({how}).")
             return found
 
         return cls(
@@ -50,7 +51,7 @@ class AciSettings:
             location=os.environ.get("AZURE_LOCATION", "").strip() or getattr(ws, "location", None)
             or DEFAULT_LOCATION,
             registry=pick("ACI_WIDGETS_REGISTRY", saved.get("registry"), "an image registry",
-                          "myacr.azurecr.io").rstrip("/"),
+                          "myacr.azurecr.io", "Workspace.create(name, ..., registry='myacr.azurecr.io')").rstrip("/"),
             endpoint=_endpoint(), token=_token())
 
     @classmethod

@@ -4,6 +4,7 @@ service, created, watched and deleted through the Azure SDK's long-running-opera
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import http.client
 import re
 import socket
@@ -81,6 +82,7 @@ class AciTarget(Target):
         row = ws.registry.get("services", name=spec.name) or {}
         config = row.get("config") or {}
         location = config.get("location") or settings.location
+        settings = dataclasses.replace(settings, location=location)  # errors name the service's own location
         size = f"{spec.cpu_cores:g} vCPU, {spec.memory_gb:g} GB"
         group = container_group(spec, ws.name, settings, location, dict(row.get("tags") or {}),
                                 config.get("dns_name_label"), registry_credentials(settings.registry))

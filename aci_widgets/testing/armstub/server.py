@@ -162,9 +162,9 @@ class ArmStub:
             if label and any((g.body["properties"].get("ipAddress") or {}).get("dnsNameLabel") == label
                              and g.body["location"].lower() == location.lower()
                              for k, g in self.groups.items() if k != key):
-                raise ArmError(400, "DnsNameLabelNotAvailable",
-                               f"The DNS name label '{label}' in container group '{name}' not available. Try using "
-                               "a different label.")
+                raise ArmError(400, "DnsNameLabelAlreadyTaken",  # code and text as az container create prints them
+                               f"The DNS name label '{label}' in container group '{name}' is not available. Try "
+                               "using a different label.")
             for container in props["containers"]:
                 engine.check_accessible(container["properties"]["image"], name,
                                         props.get("imageRegistryCredentials") or [])

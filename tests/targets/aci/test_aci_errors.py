@@ -3,8 +3,9 @@ detail: not logged in, subscription or resource group missing, quota reached, im
 a DNS label already taken, a name or a size ACI refuses.
 
 The core checks what holds everywhere first (its name rule, at most 4 vCPU and 16 GB, the DNS label's form); what
-only Azure knows (the label is taken, this region's largest size, ACI's stricter name rule) comes back from ARM.
-Each deploys the session's image (built and pushed once) with one setting broken."""
+only Azure knows (the label is taken, this region's largest size, ACI's stricter name rule) comes back from ARM,
+as does a label ARM refuses (its 400 read by the SDK over https). Each deploys the session's image (built and
+pushed once) with one setting broken."""
 
 from __future__ import annotations
 
@@ -73,16 +74,76 @@ def test_a_size_this_region_does_not_offer(aci_image: Image, aci_ws: object, aci
                                            monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(aci_env.stub, "max_cpu", 2.0)  # a region whose largest group is smaller than 4 vCPU
     error = _deploy_error(aci_ws, aci_image, cpu_cores=3, memory_gb=2)
-    assert "does not offer the size" in error.message and "(3 vCPU, 2 GB)" in error.message
-    assert "choose smaller cpu_cores / memory_gb" in error.message
-    assert "(ResourceRequestsNotSupported)" in error.detail
+    assert isinstance(error, UserErrorException) and "\n" not in error.message
+    assert "ACI in westeurope cannot give service" in error.message and "(3 vCPU, 2 GB)" in error.message
+    assert "choose smaller cpu_cores / memory_gb" in error.message and "another location" in error.message
+    # What ARM answers (409, as quoted in public threads), kept for the user.
+    assert "(ServiceUnavailable)" in error.detail
+    assert "not available in the location 'westeurope'" in error.detail
+    assert "Resource requested: '3' CPU '2' GB memory 'Linux' OS" in error.detail
 
 
 def test_a_name_azure_refuses(aci_image: Image, aci_ws: object, aci_env: types.SimpleNamespace) -> None:
     # Valid for the core's rule, but ACI refuses consecutive hyphens in a container-group name.
     error = _deploy_error(aci_ws, aci_image, name="ab--cd")
+    assert isinstance(error, UserErrorException) and "\n" not in error.message
     assert "'ab--cd' is not a valid container-group name in Azure" in error.message
-    assert "(InvalidContainerGroupName)" in error.detail
+    assert "without two '-' in a row" in error.message
+    assert "(InvalidContainerGroupName)" in error.detail and "'ab--cd' is invalid" in error.detail
+    assert all(g.name != "ab--cd" for g in aci_env.stub.groups.values())
+
+
+def test_an_invalid_dns_label_refused_by_azure(aci_image: Image, aci_ws: object,
+                                               aci_env: types.SimpleNamespace) -> None:
+    """The core refuses such a label before calling Azure (the test below); a label that reaches ARM anyway (another
+    client's rule, an older core) comes back as ARM's 400 over https, read by the SDK and said in one line."""
+    from azure.core.exceptions import HttpResponseError
+
+    from aci_widgets.core.target import ServiceSpec
+    from aci_widgets.targets.aci.client import aci_client
+    from aci_widgets.targets.aci.errors import explain
+    from aci_widgets.targets.aci.group import container_group
+    from aci_widgets.targets.aci.settings import AciSettings
+
+    settings = AciSettings.of(aci_ws)
+    name = f"dns-{uuid.uuid4().hex[:6]}"
+    spec = ServiceSpec(name=name, image={"tag": aci_image.image_location, "cmd": []}, cpu_cores=0.5, memory_gb=0.5)
+    group = container_group(spec, "ws", settings, settings.location, {}, "Iris_Demo", None)
+    with pytest.raises(HttpResponseError) as caught:
+        aci_client(settings).container_groups.begin_create_or_update(settings.resource_group, name, group)
+    assert caught.value.status_code == 400
+    error = explain(caught.value, settings, name)
+    assert isinstance(error, UserErrorException) and "\n" not in error.message
+    assert f"The DNS name label of service {name!r} is not valid in Azure" in error.message
+    assert "choose a dns_name_label of 5 to 63 lowercase letters, digits and '-', starting with a letter" \
+        in error.message
+    assert "(InvalidDnsNameLabel) The DNS name label 'Iris_Demo' in container group" in error.detail
+    assert all(g.name != name for g in aci_env.stub.groups.values())
+
+
+@pytest.mark.parametrize("label", ["iris-demo", "abcde", "a" * 63, "Iris_Demo", "iris", "a" * 64, "1abcd", "abcd-",
+                                   "iris demo", "iris.demo"])
+def test_the_core_and_arm_agree_on_the_dns_label_rule(label: str) -> None:
+    """The core checks a label before calling Azure with the rule ARM states; the stand-in follows that rule."""
+    from aci_widgets.testing.armstub.errors import ArmError
+    from aci_widgets.testing.armstub.validation import check_group
+
+    body = {"location": "westeurope", "properties": {
+        "osType": "Linux", "containers": [{"name": "c", "properties": {
+            "image": "x", "resources": {"requests": {"cpu": 1, "memoryInGB": 1}}}}],
+        "ipAddress": {"type": "Public", "ports": [{"port": 5001}], "dnsNameLabel": label}}}
+    try:
+        check_group("svc", body)
+        arm_accepts = True
+    except ArmError as refused:
+        assert refused.code == "InvalidDnsNameLabel"
+        arm_accepts = False
+    try:
+        AciWebservice.deploy_configuration(dns_name_label=label)
+        core_accepts = True
+    except UserErrorException:
+        core_accepts = False
+    assert core_accepts == arm_accepts
 
 
 @pytest.mark.parametrize(("setting", "says"), [

@@ -79,7 +79,8 @@ def test_option3_with_a_dns_label_update_and_deleted_outside(aci_env: types.Simp
     assert isinstance(error, UserErrorException)  # the user's to fix: not a failure of the service
     assert f"The DNS name label of service {other.name!r} is already taken in westeurope" in error.message
     assert "choose another dns_name_label" in error.message and "\n" not in error.message
-    assert "(DnsNameLabelNotAvailable)" in error.detail
+    assert "(DnsNameLabelAlreadyTaken)" in error.detail  # ARM's code and message, as az container create shows
+    assert f"The DNS name label '{label}' in container group '{other.name}' is not available" in error.detail
     assert _group(aci_env, other.name) is None
 
     # update() to a new image: the group is made again under the same name and label, and answers with the new code.

@@ -46,6 +46,8 @@ def test_deploy_aci_magic_shows_the_cost_and_ps_lists_the_group(ip: object, aci_
     out = capsys.readouterr().out
     # 1 vCPU and 2 GB at the table's list prices: 3600 * (0.0000113 + 2 * 0.0000012) = $0.049 per hour.
     assert "Cost: 1 vCPU and 2 GB bill about $0.049 per hour" in out
+    # The table's prices were never checked against Azure's page: the user is told so, and where to check.
+    assert "not verified: check https://azure.microsoft.com/pricing/details/container-instances/" in out
     assert f"container group {name} in westeurope (1 vCPU, 2 GB)" in out
     # What `aci-widgets ps` lists: the workspace's container groups, as Azure reports them.
     groups = [r for r in running(aci_ws) if r.kind == "container group"]
@@ -82,3 +84,41 @@ def test_config_shows_where_each_setting_comes_from_and_masks_secrets(tmp_path: 
     assert "pw-from-env" not in everything and "token-from-env" not in everything
     # A password given in code is never stored in plain text in the workspace.
     assert not [p for p in ws.root.rglob("*") if p.is_file() and b"pw-in-code-1234" in p.read_bytes()]
+
+
+def test_the_registry_is_a_workspace_setting_the_environment_overrides(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch,
+                                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    from aci_widgets.core.errors import UserErrorException
+    from aci_widgets.targets.aci.settings import AciSettings
+
+    monkeypatch.setenv("ACI_WIDGETS_HOME", str(tmp_path / "home"))
+    for name in ("ACI_WIDGETS_REGISTRY", "ACI_WIDGETS_REGISTRY_USERNAME", "ACI_WIDGETS_REGISTRY_PASSWORD",
+                 "AZURE_SUBSCRIPTION_ID", "AZURE_RESOURCE_GROUP", "AZURE_LOCATION"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "no-docker-config"))  # no stored credentials
+    bare = Workspace.create("bare-ws", subscription_id="sub-1", resource_group="rg-1")
+    with pytest.raises(UserErrorException) as caught:
+        AciSettings.of(bare)
+    assert "set $ACI_WIDGETS_REGISTRY" in str(caught.value) and "registry='myacr.azurecr.io'" in str(caught.value)
+
+    ws = Workspace.create("reg-ws", subscription_id="sub-1", resource_group="rg-1", location="northeurope",
+                          registry="myacr.azurecr.io/")
+    assert json.loads((ws.root / "workspace.json").read_text())["registry"] == "myacr.azurecr.io"
+    assert Workspace("reg-ws")._settings["registry"] == "myacr.azurecr.io"  # kept for the next process
+    assert AciSettings.of(ws).registry == "myacr.azurecr.io"
+
+    def registry_line() -> list[str]:
+        assert cli.main(["config", "--workspace", ws.name]) == 0
+        out = capsys.readouterr().out.splitlines()
+        return next(line.split() for line in out if line.split()[:1] == ["registry"] and "username" not in line
+                    and "password" not in line)
+
+    assert registry_line()[1:] == ["myacr.azurecr.io", "workspace"]
+    monkeypatch.setenv("ACI_WIDGETS_REGISTRY", "other.azurecr.io")
+    assert registry_line()[1:] == ["other.azurecr.io", "$ACI_WIDGETS_REGISTRY"]
+    assert AciSettings.of(ws).registry == "other.azurecr.io"
+
+    with pytest.raises(UserErrorException) as refused:
+        Workspace.create("scheme-ws", registry="https://myacr.azurecr.io")
+    assert "host name such as myacr.azurecr.io (no https://)" in str(refused.value)
