@@ -7,7 +7,10 @@ registry; ``Environment.get(ws, name)`` finds it again, or a curated ``AzureML-.
 
 ``user_managed_dependencies=True`` means "install nothing, use the Python that is there": on the process target
 that is the Python running this notebook (``sys.executable``, or ``python.interpreter_path`` when set), with the
-packages it has; on the Docker target, the base image's own ``python3``.
+packages it has; on the Docker target, the base image's own Python (``interpreter_path``, by default ``python``,
+else ``python3``), no venv and no install step for the environment. The scoring runtime needs httptools (and orjson,
+pysimdjson for its fast path): the process target says so if that Python lacks httptools; the Docker target installs
+what the base image lacks into ``/opt/aci_widgets/deps``, apart from the image's own packages, and says so.
 """
 
 from __future__ import annotations
@@ -207,6 +210,7 @@ class Environment:
                 "user_managed": bool(self.python.user_managed_dependencies),
                 "python": ((interpreter if interpreter and interpreter != "python" else sys.executable)
                            if self.python.user_managed_dependencies else None),
+                "interpreter_path": interpreter if self.python.user_managed_dependencies else None,
                 "environment_variables": {str(k): str(v) for k, v in self.environment_variables.items()},
                 "base_image": self._base_image()}
 

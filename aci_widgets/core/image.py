@@ -369,7 +369,9 @@ def _prepare_context(image: Image, row: dict[str, Any], folder: Path, report: Re
                      execution_script=spec["execution_script"], requirements=mapped.requirements,
                      python_version=mapped.python_version, base_image=spec["base_image"],
                      models=[(n, v) for n, v in row["models"]], tags=dict(row["tags"]),
-                     python=(spec.get("environment") or {}).get("python"), lock=spec.get("lock"))
+                     python=(spec.get("environment") or {}).get("python"), lock=spec.get("lock"),
+                     interpreter=(spec.get("environment") or {}).get("interpreter_path"),
+                     environment_variables=dict((spec.get("environment") or {}).get("environment_variables") or {}))
 
 
 def _op_key(workspace: Workspace, name: str, version: int) -> str:

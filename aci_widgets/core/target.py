@@ -47,6 +47,8 @@ class ImageSpec:
     models: list[tuple[str, int]] = field(default_factory=list)
     tags: dict[str, str] = field(default_factory=dict)
     python: str | None = None                 # user-managed dependencies: run this interpreter, install nothing
+    interpreter: str | None = None            # user-managed: env.python.interpreter_path as set (image targets)
+    environment_variables: dict[str, str] = field(default_factory=dict)  # the Environment's, for a saved context
     lock: str | None = None                   # the environment's lock from an earlier build: install exactly it
 
     @property

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from aci_widgets.core import Environment, UserErrorException
+from aci_widgets.core.errors import WebserviceException
 from aci_widgets.core.model import InferenceConfig, Model
 from aci_widgets.core.webservice import LocalWebservice, Webservice
 
@@ -142,3 +143,22 @@ def test_azure_style_model_dir_join_finds_the_file(ws, numpy_model):
     service = Model.deploy(ws, "v1-join", [model], InferenceConfig("byfile.py", runtime="python"))
     service.wait_for_deployment()
     assert service.run("{}") is True
+
+
+def test_user_managed_interpreter_path_without_the_runtimes_packages_is_named(ws, source, tmp_path):
+    import subprocess
+    import sys
+
+    bare = tmp_path / "bare"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(bare)], check=True)
+    model = Model.register(ws, "weights.npy", "weights")
+    env = Environment("bare")
+    env.python.user_managed_dependencies = True
+    env.python.interpreter_path = str(bare / "bin" / "python")
+    config = InferenceConfig(entry_script="score.py", source_directory="src", environment=env)
+    with pytest.raises(WebserviceException,
+                       match=r"runs .*bare/bin/python .*as it is.*lacks httptools.*pip install 'httptools>=0.6'"):
+        Model.deploy(ws, "v1-bare", [model], config).wait_for_deployment()
+    env.python.interpreter_path = str(tmp_path / "no-such-python")
+    with pytest.raises(WebserviceException, match="does not start"):
+        Model.deploy(ws, "v1-nopy", [model], config).wait_for_deployment()

@@ -23,6 +23,7 @@ from .pipconf import PipSettings
 
 if TYPE_CHECKING:
     from ...core.target import ImageSpec
+    from .user_python import UserPython
 
 DEFAULT_BASE = "python:3.11-slim"
 VENV = "/opt/venv"
@@ -31,6 +32,8 @@ APP_DIR = "/var/azureml-app"
 MODEL_DIR = f"{APP_DIR}/azureml-models"
 READY_FILE = "/tmp/ready.json"
 PORT = 5001
+DEPS = f"{PACKAGE_ROOT}/deps"  # user-managed Python: the runtime's own packages the base image lacks, if any
+UV_FOR_DEPS = f"{PACKAGE_ROOT}/uv"  # kept out of the user's image's own folders
 RUNTIME_REQUIREMENTS = runtime.REQUIREMENTS  # what aci_widgets.runtime needs beyond the stdlib
 REQUIREMENTS_IN_IMAGE = f"{PACKAGE_ROOT}/requirements.txt"
 LOCK_IN_IMAGE = f"{PACKAGE_ROOT}/requirements.lock"
@@ -79,9 +82,9 @@ def package_source_dir() -> Path:
     return Path(__file__).resolve().parents[2]
 
 
-def runtime_command(script: str) -> list[str]:
+def runtime_command(script: str, python: str = f"{VENV}/bin/python") -> list[str]:
     """The image's CMD: the scoring runtime on the app's script and models, listening inside the container."""
-    return [f"{VENV}/bin/python", "-m", "aci_widgets.runtime", "--score", f"{APP_DIR}/{script}",
+    return [python, "-m", "aci_widgets.runtime", "--score", f"{APP_DIR}/{script}",
             "--model-dir", MODEL_DIR, "--host", "0.0.0.0", "--port", str(PORT), "--ready-file", READY_FILE]
 
 
@@ -94,21 +97,30 @@ def requirements_text(requirements: list[str]) -> str:
 
 
 def render_dockerfile(spec: ImageSpec, pip: PipSettings, has_other_files: bool = False,
-                      installer: Installer | None = None) -> str:
-    """The Dockerfile text. ``has_other_files``: the context holds app files besides the script and models."""
+                      installer: Installer | None = None, user_python: UserPython | None = None) -> str:
+    """The Dockerfile text. ``has_other_files``: the context holds app files besides the script and models.
+    ``user_python``: user-managed dependencies, the base image's own Python (no venv, nothing of the environment
+    installed; only the runtime's own packages it lacks, into ``DEPS``)."""
     script = Path(spec.execution_script).as_posix()
     base = spec.base_image or DEFAULT_BASE
+    if user_python is not None:
+        deps = user_python.missing_requirements
+        install = (_deps_install(pip, installer, user_python.command, deps) if deps else [])
+        python, path = user_python.command, f"{PACKAGE_ROOT}:{DEPS}" if deps else PACKAGE_ROOT
+    else:
+        install = (_uv_install(pip, installer, spec.requirements) if installer and installer.uv
+                   else _pip_install(pip, installer))
+        python, path = f"{VENV}/bin/python", PACKAGE_ROOT
     lines = [
         f"FROM {base}",
         "ENV PYTHONUNBUFFERED=1",
-        *(_uv_install(pip, installer, spec.requirements) if installer and installer.uv
-          else _pip_install(pip, installer)),
+        *install,
         f"COPY aci_widgets {PACKAGE_ROOT}/aci_widgets",
-        f"ENV PYTHONPATH={PACKAGE_ROOT} AZUREML_MODEL_DIR={MODEL_DIR} ACI_WIDGETS_MODEL_DIR={MODEL_DIR}",
+        f"ENV PYTHONPATH={path} AZUREML_MODEL_DIR={MODEL_DIR} ACI_WIDGETS_MODEL_DIR={MODEL_DIR}",
         # Metadata before the files: each of these is a build step of its own, cached only while all before it is.
         f"WORKDIR {APP_DIR}",
         f"EXPOSE {PORT}",
-        f"CMD {json.dumps(runtime_command(script))}",
+        f"CMD {json.dumps(runtime_command(script, python))}",
         f"COPY azureml-models {MODEL_DIR}",
         *([f"COPY app/ {APP_DIR}/"] if has_other_files else []),
         f"COPY {json.dumps(['script/' + script, f'{APP_DIR}/{script}'])}",
@@ -140,6 +152,28 @@ def _uv_install(pip: PipSettings, installer: Installer, requirements: list[str])
     ]
 
 
+def _deps_install(pip: PipSettings, installer: Installer | None, python: str, deps: list[str]) -> list[str]:
+    """The runtime's packages the user's Python lacks, into ``DEPS`` (never into that Python): with the uv binary
+    and the lock when there is one, else with the image's own pip."""
+    if installer and installer.uv:
+        uv_args = {_UV_ARGS[name]: value for name, value in pip.args.items() if name in _UV_ARGS}
+        source, hashes = ("requirements.lock", " --require-hashes") if installer.lock else ("requirements.txt", "")
+        return [
+            f"COPY uv {UV_FOR_DEPS}",
+            *([f"COPY ca-bundle.pem {CA_IN_IMAGE}"] if pip.cert else []),
+            f"COPY {source} {PACKAGE_ROOT}/{source}",
+            *(f"ARG {name}={json.dumps(value)}" for name, value in uv_args.items()),
+            f"RUN SSL_CERT_FILE={CA_IN_IMAGE if pip.cert else DEBIAN_CA} UV_NO_CACHE=1 UV_PYTHON_DOWNLOADS=never "
+            f"{UV_FOR_DEPS} pip install --python {python} --target {DEPS}{hashes} -r {PACKAGE_ROOT}/{source}",
+        ]
+    pip_args = {"PIP_DISABLE_PIP_VERSION_CHECK": "1", **pip.args}
+    return [
+        f"COPY requirements.txt {REQUIREMENTS_IN_IMAGE}",
+        *(f"ARG {name}={json.dumps(value)}" for name, value in pip_args.items()),
+        f"RUN {python} -m pip install --no-cache-dir --target {DEPS} -r {REQUIREMENTS_IN_IMAGE}",
+    ]
+
+
 def _pip_install(pip: PipSettings, installer: Installer | None) -> list[str]:
     pip_args = {"PIP_DISABLE_PIP_VERSION_CHECK": "1", **pip.args}
     lock = installer.lock if installer else None
@@ -153,7 +187,8 @@ def _pip_install(pip: PipSettings, installer: Installer | None) -> list[str]:
     ]
 
 
-def prepare_context(spec: ImageSpec, dest: Path, pip: PipSettings, installer: Installer | None = None) -> str:
+def prepare_context(spec: ImageSpec, dest: Path, pip: PipSettings, installer: Installer | None = None,
+                    user_python: UserPython | None = None) -> str:
     """Lay out a fresh build context in ``dest`` (which must not exist); return the Dockerfile text."""
     source = Path(spec.context_dir)
     script = source / spec.execution_script
@@ -175,7 +210,9 @@ def prepare_context(spec: ImageSpec, dest: Path, pip: PipSettings, installer: In
         target = dest / folder / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(source / rel, target)
-    (dest / "requirements.txt").write_text(requirements_text(spec.requirements))
+    (dest / "requirements.txt").write_text(
+        "".join(f"{req}\n" for req in user_python.missing_requirements) if user_python is not None
+        else requirements_text(spec.requirements))
     if installer and installer.lock:
         (dest / "requirements.lock").write_text(installer.lock)
     if installer and installer.uv:
@@ -183,7 +220,7 @@ def prepare_context(spec: ImageSpec, dest: Path, pip: PipSettings, installer: In
         (dest / WARM_SCRIPT).write_text(WARM_IMPORTS)
         if pip.cert:
             shutil.copyfile(pip.cert, dest / "ca-bundle.pem")
-    dockerfile = render_dockerfile(spec, pip, bool(others), installer)
+    dockerfile = render_dockerfile(spec, pip, bool(others), installer, user_python)
     (dest / "Dockerfile").write_text(dockerfile)
     return dockerfile
 

@@ -16,6 +16,7 @@ from .pipconf import PipSettings
 if TYPE_CHECKING:
     from ...core.operation import Reporter
     from ...core.target import ImageSpec
+    from .user_python import UserPython
 
 _ARCH = {"amd64": "x86_64", "x86_64": "x86_64", "arm64": "aarch64", "aarch64": "aarch64"}
 _FLAGS = {"PIP_INDEX_URL": "--index-url", "PIP_EXTRA_INDEX_URL": "--extra-index-url",
@@ -36,6 +37,25 @@ def choose_installer(spec: ImageSpec, pip: PipSettings, report: Reporter) -> Ins
         lock = resolve(uv, lines, image_python(spec), build_settings(pip), report)
     else:
         report.notice("Installing the image's locked environment (Image.environment_lock).")
+    return Installer(Path(uv.path), lock)
+
+
+def choose_deps_installer(spec: ImageSpec, user_python: UserPython, pip: PipSettings,
+                          report: Reporter) -> Installer:
+    """User-managed dependencies: how the runtime's packages the base image's Python lacks get into ``DEPS`` (uv
+    and a lock for that Python's version, else the image's own pip); nothing at all when it lacks none."""
+    missing = user_python.missing_requirements
+    if not missing:
+        return Installer()
+    uv, why_not = find_uv()
+    if uv is not None and not _runs_on_engine():
+        uv, why_not = None, "the engine's platform differs from this machine's, whose uv binary would be copied in"
+    if uv is None:
+        report.notice(f"The scoring runtime's packages are installed with the image's pip, not uv: {why_not}.",
+                      "warning")
+        return Installer()
+    major_minor = ".".join(user_python.version.split(".")[:2])
+    lock = spec.lock or resolve(uv, missing, major_minor, build_settings(pip), report)
     return Installer(Path(uv.path), lock)
 
 

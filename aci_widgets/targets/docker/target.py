@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import shutil
 import time
 import uuid
@@ -31,9 +32,10 @@ from .containers import (
 from .dockerfile import DEFAULT_BASE, prepare_context
 from .health import exit_failure, http_ok, wait_for_health
 from .images import ensure_base_image, remove_image
-from .installer import choose_installer
+from .installer import choose_deps_installer, choose_installer
 from .logstream import LogFollower
 from .pipconf import build_pip_settings
+from .user_python import UserPython, assume, probe
 
 if TYPE_CHECKING:
     from ...core.operation import Reporter
@@ -64,7 +66,9 @@ class DockerTarget(Target):
         tag = spec.tag
         with report.step(BUILD, tag):
             self.check_base_image(ws, spec.base_image, report)
-            if spec.python_version and not spec.base_image and not spec.python_version.startswith("3.11"):
+            user_python = self._user_python(spec, report)
+            if user_python is None and spec.python_version and not spec.base_image \
+                    and not spec.python_version.startswith("3.11"):
                 report.notice(f"The environment asks for Python {spec.python_version}; the image uses the "
                               f"Python 3.11 of {DEFAULT_BASE}. Set a base image to choose another.")
             pip = build_pip_settings()
@@ -72,9 +76,10 @@ class DockerTarget(Target):
                 report.notice("pip settings of this machine not passed to the build: " + "; ".join(pip.skipped))
             unique = f"{spec.name}-{spec.version}-{uuid.uuid4().hex[:8]}"
             context = Path(ws.root) / "docker" / "contexts" / unique
-            installer = choose_installer(spec, pip, report)
+            installer = choose_deps_installer(spec, user_python, pip, report) if user_python is not None \
+                else choose_installer(spec, pip, report)
             try:
-                dockerfile = prepare_context(spec, context, pip, installer)
+                dockerfile = prepare_context(spec, context, pip, installer, user_python)
                 labels = {WORKSPACE_LABEL: ws.name, IMAGE_LABEL: spec.name, VERSION_LABEL: str(spec.version)}
                 image_id = stream_build(context, tag, labels, report)
             finally:
@@ -85,7 +90,34 @@ class DockerTarget(Target):
 
     def write_build_context(self, ws: Workspace, spec: ImageSpec, dest: Path) -> str | None:
         """The context build_image builds from, for a user's own ``docker build`` (Model.package().save())."""
-        return prepare_context(spec, dest, build_pip_settings())
+        user_python = None
+        if spec.python is not None:  # user-managed: the base image's Python, as build_image would find it
+            try:
+                ensure_base_image(spec.base_image or DEFAULT_BASE)
+                user_python = probe(spec.base_image or DEFAULT_BASE, spec.interpreter)
+            except Exception:  # noqa: BLE001 - no engine here: a context that installs what may be missing
+                user_python = assume(spec.interpreter)
+        dockerfile = prepare_context(spec, dest, build_pip_settings(), user_python=user_python)
+        if spec.environment_variables:  # set per container by start_service; a plain `docker run` needs them here
+            env = "".join(f"ENV {k}={json.dumps(str(v))}\n" for k, v in spec.environment_variables.items())
+            dockerfile += env
+            with open(dest / "Dockerfile", "a") as file:
+                file.write(env)
+        return dockerfile
+
+    @staticmethod
+    def _user_python(spec: ImageSpec, report: Reporter) -> UserPython | None:
+        """User-managed dependencies (``spec.python`` set): the base image's own Python, asked what it lacks."""
+        if spec.python is None:
+            return None
+        base = spec.base_image or DEFAULT_BASE
+        user_python = probe(base, spec.interpreter)
+        if user_python.missing:
+            report.notice(user_python.notice(base))
+        else:
+            report.notice(f"user_managed_dependencies=True: the service runs {user_python.executable} (Python "
+                          f"{user_python.version}) of {base}, as it is; nothing is installed.")
+        return user_python
 
     def check_base_image(self, ws: Workspace, base_image: str | None, report: Reporter) -> None:
         """The engine has the base image, or pulls it now; else ``BaseImageUnavailable`` says what to do."""

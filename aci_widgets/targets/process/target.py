@@ -24,6 +24,7 @@ from ...core.workspace import Workspace
 from . import housekeeping, prewarm
 from .envs import ensure_env, env_python
 from .processes import LogFollower, answers, is_running, start_ticks, stop_servers_in, tail, terminate
+from .user_python import check_user_python
 
 RUNTIME_COPY = ".aci_widgets"  # the package copy inside each image, on the server's PYTHONPATH
 _SCRUBBED_ENV = ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "PYTHONSTARTUP")
@@ -39,6 +40,7 @@ class ProcessTarget(Target):
             if spec.base_image:
                 report.notice(f"base_image {spec.base_image!r} is used by the Docker target only.", "warning")
             if spec.python:  # user-managed dependencies: that Python as it is, nothing installed
+                check_user_python(spec.python, report)
                 env, key = Path(spec.python), f"user-managed {spec.python}"
                 report.notice(f"Using {spec.python} and its own packages (user_managed_dependencies=True).")
             else:
