@@ -19,6 +19,10 @@ from .names import check_workspace_name
 from .registry import Registry
 
 HOME_ENV = "ACI_WIDGETS_HOME"
+LOCATION_ENV = "AZURE_LOCATION"
+# ws.location when neither the workspace nor $AZURE_LOCATION names a region: the aci target's default region, so
+# that the region a notebook prints is the one a deployment would use.
+DEFAULT_LOCATION = "eastus"
 TARGETS = ("auto", "process", "docker", "aci")
 _CONFIG_PLACES = (Path(".azureml") / "config.json", Path("aml_config") / "config.json", Path("config.json"))
 
@@ -49,7 +53,7 @@ class Workspace:
         self._settings: dict[str, Any] = json.loads(settings_file.read_text())
         self.subscription_id = subscription_id or self._settings.get("subscription_id")
         self.resource_group = resource_group or self._settings.get("resource_group")
-        self.location = self._settings.get("location")
+        self._location: str | None = self._settings.get("location")
         self.registry = Registry(self.root / "registry.db")
         self.artifacts = ArtifactStore(self.root / "artifacts")
         if self.registry.select("services", state="Transitioning"):  # a deployment whose process was killed?
@@ -121,7 +125,7 @@ class Workspace:
             ws._save_settings({**ws._settings, **missing})
             ws.subscription_id = ws._settings.get("subscription_id")
             ws.resource_group = ws._settings.get("resource_group")
-            ws.location = ws._settings.get("location")
+            ws._location = ws._settings.get("location")
         return ws
 
     @staticmethod
@@ -227,8 +231,19 @@ class Workspace:
         tmp.write_text(json.dumps(self._settings, indent=2))
         os.replace(tmp, settings_file)
 
+    @property
+    def location(self) -> str:
+        """The Azure region, always a string as in azureml (whose notebooks print ``'Azure region: ' + ws.location``):
+        the workspace's own (``Workspace.create(location=...)``, config.json), else ``$AZURE_LOCATION``, else
+        ``eastus``, the region the aci target deploys to when none is set."""
+        return self._location or os.environ.get(LOCATION_ENV, "").strip() or DEFAULT_LOCATION
+
+    @location.setter
+    def location(self, value: str | None) -> None:
+        self._location = value
+
     def get_details(self) -> dict[str, Any]:
-        return {"name": self.name, "path": str(self.root), "target": self.target,
+        return {"name": self.name, "path": str(self.root), "target": self.target, "location": self.location,
                 "subscription_id": self.subscription_id, "resource_group": self.resource_group}
 
     def __repr__(self) -> str:

@@ -45,3 +45,27 @@ def test_ws_models_maps_each_name_to_its_latest_version(ws, numpy_model):
     Model.register(ws, "myenv.yml", "other")
     assert ws.models["w"] == latest and latest.version == 2
     assert sorted(ws.models) == ["other", "w"]
+
+
+def test_location_is_always_a_region_as_in_azureml(tmp_path, monkeypatch):
+    monkeypatch.delenv("AZURE_LOCATION", raising=False)
+    bare = Workspace.create("no-region", path=tmp_path / "bare")
+    assert "Azure region: " + bare.location == "Azure region: eastus"  # the configuration notebook's print
+    assert bare.get_details()["location"] == "eastus"
+    monkeypatch.setenv("AZURE_LOCATION", "westeurope")
+    assert Workspace("no-region", path=tmp_path / "bare").location == "westeurope"
+    own = Workspace.create("own-region", location="northeurope", path=tmp_path / "own")
+    assert own.location == "northeurope"  # the workspace's own region wins over $AZURE_LOCATION
+    assert json.loads((tmp_path / "bare" / "workspace.json").read_text())["location"] is None  # not invented
+
+
+def test_the_aci_target_reads_the_same_region(tmp_path, monkeypatch):
+    from aci_widgets.targets.aci.settings import AciSettings
+
+    monkeypatch.delenv("AZURE_LOCATION", raising=False)
+    for name in ("AZURE_SUBSCRIPTION_ID", "AZURE_RESOURCE_GROUP", "ACI_WIDGETS_REGISTRY"):
+        monkeypatch.setenv(name, "x")
+    bare = Workspace.create("aci-region", path=tmp_path / "bare")
+    assert AciSettings.of(bare).location == bare.location == "eastus"
+    monkeypatch.setenv("AZURE_LOCATION", "westeurope")
+    assert AciSettings.of(bare).location == bare.location == "westeurope"
