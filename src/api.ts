@@ -13,6 +13,13 @@ export interface IProgress {
   state: string | null;
 }
 
+/** CPU (cores busy, or requested) and memory of a running service: aci_widgets.core.usage.Usage. */
+export interface IUsage {
+  cpu_cores: number;
+  memory_bytes: number;
+  measured: boolean;
+}
+
 export interface IService {
   name: string;
   state: string;
@@ -25,6 +32,7 @@ export interface IService {
   created: number;
   updated: number;
   progress: IProgress | null;
+  usage: IUsage | null;
 }
 
 export interface ITestResult {

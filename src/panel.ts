@@ -9,6 +9,7 @@ import { Poll } from '@lumino/polling';
 import { Widget } from '@lumino/widgets';
 
 import { api, IService, MissingServerExtension } from './api';
+import { age, badgeClass, progressText, usageText } from './format';
 
 const WORKSPACE_KEY = 'aci-widgets:workspace';
 
@@ -155,7 +156,7 @@ class ServiceRow {
     this.testBox.hidden = true;
     const send = button('Send', 'Send this body to the service', () => this.send());
     this.testBox.append(this.body, send, this.answer);
-    this.node.append(head, this.details, this.progress, this.error, uriLine, buttons, this.testBox);
+    this.node.append(head, this.details, this.usage, this.progress, this.error, uriLine, buttons, this.testBox);
   }
 
   readonly node = el('div', 'aci-Service');
@@ -163,16 +164,19 @@ class ServiceRow {
   update(service: IService): void {
     this.service = service;
     this.badge.textContent = service.state;
-    this.badge.className = `aci-Service-badge aci-state-${service.state.toLowerCase()}`;
+    this.badge.className = badgeClass(service.state);
     this.details.textContent = `${service.target || '-'} · ${service.computeType} · ${age(service.created)}`;
+    const usage = usageText(service.usage);
+    this.usage.textContent = usage;
+    this.usage.hidden = !usage;
+    this.usage.title = service.usage?.measured
+      ? 'CPU (100% is one core busy) and memory of the service now'
+      : 'The size the deployment requested: this target\'s use cannot be measured from here';
     this.uri.textContent = service.scoringUri || '';
     this.uriLine.hidden = !service.scoringUri;
-    const p = service.progress;
-    this.progress.hidden = !(service.state === 'Transitioning' && p && p.step);
-    if (p && p.step) {
-      const elapsed = p.started ? ` · ${duration(Date.now() / 1000 - p.started)}` : '';
-      this.progress.textContent = `${p.step}${p.message ? ': ' + p.message : ''}${elapsed}`;
-    }
+    const progress = service.state === 'Transitioning' ? progressText(service.progress) : '';
+    this.progress.textContent = progress;
+    this.progress.hidden = !progress;
     this.error.textContent = service.error;
     this.error.hidden = !service.error;
   }
@@ -243,6 +247,7 @@ class ServiceRow {
   private service: IService | null = null;
   private readonly badge = el('span', 'aci-Service-badge');
   private readonly details = el('div', 'aci-Service-details');
+  private readonly usage = el('div', 'aci-Service-usage');
   private readonly progress = el('div', 'aci-Service-progress');
   private readonly error = el('div', 'aci-Service-error');
   private readonly uri = el('code', 'aci-Service-uriText');
@@ -284,23 +289,4 @@ function button(label: string, title: string, onClick: () => void, extra = ''): 
   node.title = title;
   node.addEventListener('click', onClick);
   return node;
-}
-
-function duration(seconds: number): string {
-  const s = Math.max(0, Math.round(seconds));
-  return s < 60 ? `${s} s` : `${Math.floor(s / 60)} min ${s % 60} s`;
-}
-
-function age(created: number): string {
-  const s = Math.max(0, Date.now() / 1000 - created);
-  if (s < 60) {
-    return 'just now';
-  }
-  if (s < 3600) {
-    return `${Math.floor(s / 60)} min ago`;
-  }
-  if (s < 86400) {
-    return `${Math.floor(s / 3600)} h ago`;
-  }
-  return `${Math.floor(s / 86400)} d ago`;
 }

@@ -17,6 +17,7 @@ from .errors import BaseImageUnavailable, TargetUnavailable, UserErrorException
 
 if TYPE_CHECKING:
     from .operation import Reporter
+    from .usage import Usage
     from .workspace import Workspace
 
 TARGET_ENV = "ACI_WIDGETS_TARGET"
@@ -148,6 +149,11 @@ class Target(ABC):
     @abstractmethod
     def stop_service(self, ws: Workspace, handle: dict[str, Any]) -> None:
         """Stop and remove the service (idempotent)."""
+
+    def usage(self, ws: Workspace, handle: dict[str, Any]) -> Usage | None:
+        """The running service's CPU and memory now, or None when this target cannot measure them (the service's
+        requested size is shown instead)."""
+        return None
 
     def reload_service(self, ws: Workspace, handle: dict[str, Any], files: dict[str, Path],
                        report: Reporter) -> dict[str, Any]:

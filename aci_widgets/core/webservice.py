@@ -33,6 +33,7 @@ from .names import check_service_name
 from .operation import Operation, Reporter, running
 from .progress import journal_path
 from .target import ServiceSpec, Target, choose, settle, target_class
+from .usage import Usage
 
 if TYPE_CHECKING:
     from .workspace import Workspace
@@ -386,6 +387,20 @@ class Webservice:
         lines = target.logs(self.workspace, handle).splitlines()
         ready = next((i for i, line in enumerate(lines) if " ready on http" in line), len(lines) - 1)
         return "\n".join(lines[: ready + 1][-num_lines:])
+
+    def usage(self) -> Usage | None:
+        """CPU and memory of the running service now (``Usage.measured``), or the size its deployment requested
+        where the target cannot measure it (aci); None while it deploys or after it failed."""
+        self._refresh()
+        handle = self._row.get("handle")
+        if not handle or self._row["state"] in ("Transitioning", "Failed"):
+            return None
+        measured = target_class(self._row["target"])().usage(self.workspace, handle)
+        if measured is not None:
+            return measured
+        config = self._row["config"]
+        return Usage(float(config.get("cpu_cores", 1.0)), int(float(config.get("memory_gb", 1.0)) * 2**30),
+                     measured=False)
 
     def get_keys(self) -> tuple[str, str]:
         keys = self._row.get("keys")

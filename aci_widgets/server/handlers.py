@@ -3,7 +3,7 @@
 Routes, under the server's base URL::
 
     GET    /aci-widgets/workspaces                                  names, and which one to show first
-    GET    /aci-widgets/workspaces/<ws>/services                    each service, its state and progress
+    GET    /aci-widgets/workspaces/<ws>/services                    each service, its state, progress, CPU and memory
     GET    /aci-widgets/workspaces/<ws>/services/<name>/logs?tail=N the service's log (ANSI codes kept)
     POST   /aci-widgets/workspaces/<ws>/services/<name>/test        body sent to the service as it is
     GET    /aci-widgets/workspaces/<ws>/services/<name>/swagger     the service's swagger.json
@@ -141,6 +141,7 @@ def _describe(service: Webservice) -> dict[str, Any]:
         "swaggerUri": service.swagger_uri, "curl": curl,
         "created": service.created_time.timestamp(), "updated": service.updated_time.timestamp(),
         "progress": deployment_progress(service.workspace, service.name) if state == "Transitioning" else None,
+        "usage": usage.to_dict() if state != "Transitioning" and (usage := service.usage()) else None,
     }
 
 

@@ -99,6 +99,9 @@ def test_the_sidebar_shows_tests_logs_inserts_and_deletes_a_service(lab: Lab, br
         expect(row.locator(".aci-Service-badge")).to_have_class(re.compile(r"aci-state-healthy"))
         expect(row.locator(".aci-Service-uriText")).to_have_text(deployed.scoring_uri)
         expect(row.locator(".aci-Service-details")).to_contain_text("process")
+        # CPU and memory of the server's process tree, measured (not the requested size): a number with its unit.
+        expect(row.locator(".aci-Service-usage")).to_have_text(
+            re.compile(r"^CPU (<1|\d+)% · \d+(\.\d)? (MB|GB)$"), timeout=LIMIT_MS)
 
         # The other service is deploying in this test's process: the sidebar (the server's process) shows its step
         # and elapsed time from the deployment's journal, then sees it become Healthy when init() may finish.

@@ -167,6 +167,7 @@ def test_a_deployment_followed_then_tested_logged_and_deleted(server: Server, na
 
         wait_until(waiting_for_health, f"the server to see 'wait for health' (saw {seen[-1:]})", limit=300)
         assert seen[-1]["state"] == "Transitioning" and seen[-1]["progress"]["started"] > 0
+        assert seen[-1]["usage"] is None  # deploying: nothing to measure yet
     finally:
         gate.touch()  # also when the test failed above: init() must not wait for ever
     service.wait_for_deployment()
@@ -174,6 +175,10 @@ def test_a_deployment_followed_then_tested_logged_and_deleted(server: Server, na
     (row,) = server.call("GET", path)[1]["services"]
     assert row["state"] == "Healthy" and row["progress"] is None and row["target"] == "process"
     assert row["scoringUri"] == service.scoring_uri and row["scoringUri"] in row["curl"]
+    # CPU and memory of the server's process tree, measured by the server (another process) from /proc: the
+    # runtime with numpy imported holds tens of MB.
+    usage = row["usage"]
+    assert usage["measured"] is True and usage["cpu_cores"] >= 0 and usage["memory_bytes"] > 10 * 2**20, usage
 
     status, answer = server.call("POST", f"{path}/dot/test", body=b'{"data": [[1, 1, 1]]}')
     assert status == 200 and answer["ok"] and answer["answer"] == [6.0] and answer["seconds"] > 0

@@ -15,6 +15,7 @@ from docker.errors import APIError, NotFound
 from ...core.errors import WebserviceException
 from ...core.events import BUILD, HEALTH, START
 from ...core.target import ImageSpec, Running, ServiceSpec, ServiceStatus, Target
+from ...core.usage import Usage
 from . import client as engine
 from .build import stream_build
 from .containers import (
@@ -35,6 +36,7 @@ from .images import ensure_base_image, remove_image
 from .installer import choose_deps_installer, choose_installer
 from .logstream import LogFollower
 from .pipconf import build_pip_settings
+from .stats import usage_from_stats
 from .user_python import UserPython, assume, probe
 
 if TYPE_CHECKING:
@@ -194,6 +196,16 @@ class DockerTarget(Target):
                                       "outside aci_widgets.") from None
         raw = container.logs(stdout=True, stderr=True, tail=tail if tail else "all")
         return raw.decode("utf-8", "replace")
+
+    def usage(self, ws: Workspace, handle: dict[str, Any]) -> Usage | None:
+        """The container's CPU and memory from one non-streaming stats call (the engine's own two samples)."""
+        try:
+            container = get_container(handle)
+            if container.status != "running":
+                return Usage(0.0, 0)
+            return usage_from_stats(container.stats(stream=False))
+        except NotFound:
+            return Usage(0.0, 0)  # removed outside aci_widgets: its state says so
 
     def stop_service(self, ws: Workspace, handle: dict[str, Any]) -> None:
         with contextlib.suppress(NotFound):

@@ -19,11 +19,13 @@ from ...core import events
 from ...core.errors import OperationCancelled, WebserviceException
 from ...core.operation import Reporter
 from ...core.target import ImageSpec, Running, ServiceSpec, ServiceStatus, Target
+from ...core.usage import Usage
 from ...core.uvtool import LOCK_NAME
 from ...core.workspace import Workspace
 from . import housekeeping, prewarm
 from .envs import ensure_env, env_python
 from .processes import LogFollower, answers, is_running, start_ticks, stop_servers_in, tail, terminate
+from .usage import tree_usage
 from .user_python import check_user_python
 
 RUNTIME_COPY = ".aci_widgets"  # the package copy inside each image, on the server's PYTHONPATH
@@ -146,6 +148,12 @@ class ProcessTarget(Target):
     def logs(self, ws: Workspace, handle: dict[str, Any], tail_lines: int | None = None,
              tail: int | None = None) -> str:
         return _tail(Path(handle["log"]), tail if tail is not None else tail_lines)
+
+    def usage(self, ws: Workspace, handle: dict[str, Any]) -> Usage | None:
+        """The server's process tree (supervisor, workers, log writer): CPU over a quarter second, memory (PSS)."""
+        if handle.get("pid") is None or not is_running(handle["pid"], handle.get("ticks")):
+            return Usage(0.0, 0)  # it exited: nothing in use (its state says Unhealthy)
+        return tree_usage(handle["pid"]) or Usage(0.0, 0)
 
     def running(self, ws: Workspace, services: dict[str, dict[str, Any]]) -> list[Running]:
         return housekeeping.running(ws, services, self.status)
