@@ -72,7 +72,7 @@ class LocalServiceMixin:
 
     @in_state(DEPLOYING, RUNNING)
     def wait_for_deployment(self, show_output: bool = False, **kwargs: Any) -> None:
-        super().wait_for_deployment(show_output, **kwargs)  # type: ignore[misc]
+        self._wait(show_output, kwargs.get("timeout_sec"))  # type: ignore[attr-defined]
         print(f"Local webservice is {self.state} at {self._base_url()}")
 
     def _base_url(self) -> str | None:

@@ -1,5 +1,9 @@
 """``Model.deploy``: models, an InferenceConfig and a deployment configuration, through the same core path as the
-seed's ``Webservice.deploy_from_model`` (an image named after the service, then the service), on every target."""
+seed's ``Webservice.deploy_from_model`` (an image named after the service, then the service), on every target.
+
+``show_output=True`` does what azureml-core's does: for a service deployed locally (LocalWebservice), the deployment
+is followed and shown in the call; otherwise the call prints "Request submitted, please run
+wait_for_deployment(show_output=True) to get deployment status." and returns while it deploys."""
 
 from __future__ import annotations
 
@@ -37,5 +41,8 @@ def deploy(workspace: Workspace, name: str, models: list[Model], inference_confi
     service = _deploy(workspace, name, deployment_config, overwrite, image_config=inference_config._image_config(),
                       models=models, deployment_target=deployment_target)
     if show_output:
-        service.wait_for_deployment(show_output=True)
+        if service.compute_type == "Local":  # azureml deploys locally in the call, showing its progress
+            service.wait_for_deployment(show_output=True)
+        else:  # azureml submits and returns: the notebook then calls wait_for_deployment(show_output=True)
+            print("Request submitted, please run wait_for_deployment(show_output=True) to get deployment status.")
     return service

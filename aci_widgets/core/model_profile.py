@@ -84,7 +84,7 @@ def profile(workspace: Workspace, profile_name: str, models: list[Model], infere
     service = None
     try:
         service = Model.deploy(workspace, service_name, models, inference_config, deployment_target="process")
-        service.wait_for_deployment()
+        service._wait()
         pid = (service._handle() or {}).get("pid")
         result.log.append(f"Sending {len(samples)} samples")
         figures = _measure(service, int(pid), samples)

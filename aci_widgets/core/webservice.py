@@ -245,8 +245,15 @@ class Webservice:
         """Block until the deployment ends; ``show_output=True`` shows its steps and logs live.
 
         Raises ``WebserviceException`` if it failed, with the init() traceback or the build error in the message.
-        Ctrl-C cancels the deployment and removes what it had started.
+        Ctrl-C cancels the deployment and removes what it had started. When it succeeded, prints azureml's last
+        line, with or without show_output: ``ACI service creation operation finished, operation "Succeeded"``
+        (azureml's "Tips: ..." line about Azure's debugging pages is left out: the live output shows the logs).
         """
+        self._wait(show_output, timeout_sec)
+        print(f'{self.compute_type} service creation operation finished, operation "Succeeded"')
+
+    def _wait(self, show_output: bool = False, timeout_sec: float | None = None) -> None:
+        """wait_for_deployment without azureml's printed line (for waits the user did not ask for)."""
         timeout = timeout_sec or self._DEFAULT_TIMEOUT
         self._operation = self._operation or running(_op_key(self.workspace, self.name))
         shown = False
@@ -433,7 +440,7 @@ class Webservice:
         replacement = _deploy(self.workspace, self.name, _config_from_dict(config), True, image=image,
                               tags=self.tags, description=self.description, auth_keys=(keys[0], keys[1]))
         self._operation = replacement._operation
-        self.wait_for_deployment()
+        self._wait()
         self._refresh()
 
     def update(self, image: Image | None = None, tags: dict[str, str] | None = None,

@@ -70,8 +70,8 @@ def test_several_models_point_azureml_model_dir_at_the_models_folder(ws, source)
     env = Environment("numpy-only")
     env.python.conda_dependencies.add_pip_package("numpy")
     config = InferenceConfig(entry_script="score.py", source_directory="src", environment=env)
-    service = Model.deploy(workspace=ws, name="v1-two", models=[first, other], inference_config=config,
-                           show_output=True)
+    service = Model.deploy(workspace=ws, name="v1-two", models=[first, other], inference_config=config)
+    service.wait_for_deployment()
     answer = service.run({"data": [[1, 0, 0]]})
     assert answer["result"] == [2.0]
     assert answer["model_dir"].endswith("/azureml-models")
@@ -162,3 +162,25 @@ def test_user_managed_interpreter_path_without_the_runtimes_packages_is_named(ws
     env.python.interpreter_path = str(tmp_path / "no-such-python")
     with pytest.raises(WebserviceException, match="does not start"):
         Model.deploy(ws, "v1-nopy", [model], config).wait_for_deployment()
+
+
+def test_show_output_prints_what_azureml_prints(ws, numpy_model, capsys):
+    """azureml-core: Model.deploy(show_output=True) of a cloud service prints "Request submitted..." and returns;
+    wait_for_deployment ends with "ACI service creation operation finished..." with or without show_output; a
+    local deployment is followed in the call and ends with the local URL."""
+    model = Model.register(ws, "weights.npy", "weights.npy")
+    config = InferenceConfig("score.py", runtime="python", conda_file="myenv.yml")
+    service = Model.deploy(ws, "v1-shown", [model], config, show_output=True)
+    assert capsys.readouterr().out == ("Request submitted, please run wait_for_deployment(show_output=True) to get "
+                                       "deployment status.\n")
+    service.wait_for_deployment()
+    assert capsys.readouterr().out == 'ACI service creation operation finished, operation "Succeeded"\n'
+    service.wait_for_deployment(show_output=True)  # again, as notebooks do: the steps, then the same line
+    shown = capsys.readouterr().out
+    assert "wait for health" in shown and shown.endswith('ACI service creation operation finished, operation '
+                                                         '"Succeeded"\n')
+    local = Model.deploy(ws, "v1-shown-local", [model], config, LocalWebservice.deploy_configuration(),
+                         show_output=True)
+    shown = capsys.readouterr().out
+    assert "wait for health" in shown and f"Local webservice is running at http://127.0.0.1:{local.port}" in shown
+    assert "service creation operation" not in shown and "Request submitted" not in shown

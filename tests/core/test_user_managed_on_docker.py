@@ -54,8 +54,8 @@ def test_user_managed_python_runs_the_base_images_interpreter(docker_ws, workdir
     env.python.user_managed_dependencies = True
     env.python.conda_dependencies.add_pip_package("numpy")  # ignored, as on Azure: the user manages the Python
     env.docker.base_image = "python:3.11-slim"
-    service = Model.deploy(docker_ws, "v1-user-python", [model], InferenceConfig("score.py", environment=env),
-                           show_output=True)
+    service = Model.deploy(docker_ws, "v1-user-python", [model], InferenceConfig("score.py", environment=env))
+    service.wait_for_deployment(show_output=True)
     shown = capsys.readouterr().out
     answer = service.run(json.dumps({"data": [1, 2]}))
     assert answer["words"] == "hello from the model" and answer["echo"] == [1, 2]
