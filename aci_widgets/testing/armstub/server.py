@@ -12,7 +12,9 @@ import copy
 import json
 import re
 import ssl
+import sys
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -44,6 +46,8 @@ ROUTES = [  # (method, pattern, handler name)
     ("POST", _RG + rf"/{PROVIDER}/containerGroups/(?P<name>[^/]+)/stop", "stop_group"),
 ]
 PAGE = 2  # groups per list page: small, so that nextLink is exercised
+HANDSHAKE_TIMEOUT = 30.0  # seconds a client has to complete its TLS handshake
+STOP_JOIN_LIMIT = 60.0  # seconds stop() waits, in all, for the operations under way
 CREATE_JOIN_LIMIT = 300.0  # seconds a delete waits for the create under way (its pull) before it goes on
 
 
@@ -89,10 +93,12 @@ class ArmStub:
         self.requests: list[tuple[str, str]] = []    # (method, path) seen, for tests that check the protocol
         self._threads: list[threading.Thread] = []
         self.cert, key = self_signed(folder)
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
+        self.httpd = _Server(("127.0.0.1", 0), _handler(self))
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(self.cert, key)
-        self.httpd.socket = context.wrap_socket(self.httpd.socket, server_side=True)
+        # The TLS handshake happens in the connection's own thread (Handler.setup), not in accept() on the serving
+        # thread: a client that connects and sends nothing would otherwise stall every request, and stop() too.
+        self.httpd.socket = context.wrap_socket(self.httpd.socket, server_side=True, do_handshake_on_connect=False)
         self.endpoint = f"https://127.0.0.1:{self.httpd.server_address[1]}"
         self._serving = threading.Thread(target=self.httpd.serve_forever, name="armstub", daemon=True)
 
@@ -104,8 +110,9 @@ class ArmStub:
         """Stop serving, wait for running operations, remove every container made; returns how many there were."""
         self.httpd.shutdown()
         self.httpd.server_close()
+        give_up = time.monotonic() + STOP_JOIN_LIMIT
         for thread in list(self._threads):
-            thread.join(60)
+            thread.join(max(0.0, give_up - time.monotonic()))
         removed = engine.remove_all(self.docker, self.id)
         self.docker.close()
         return removed
@@ -333,9 +340,24 @@ class ArmStub:
                 **body}
 
 
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that left or failed its TLS handshake ends its own connection quietly; anything else is a bug
+        of the stand-in and is printed."""
+        if isinstance(sys.exc_info()[1], (ssl.SSLError, ConnectionError, TimeoutError)):
+            return
+        super().handle_error(request, client_address)
+
+
 def _handler(stub: ArmStub) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+
+        def setup(self) -> None:
+            self.request.settimeout(HANDSHAKE_TIMEOUT)
+            self.request.do_handshake()  # a failure ends this connection only (handle_error, then close)
+            self.request.settimeout(None)
+            super().setup()
 
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
             pass
