@@ -8,13 +8,18 @@ minutes for option 1 on real Azure.
 
 The stand-in runs the container group on this machine's Docker engine, so "create group" and "health" measure the
 local engine, not Azure's (ACI's own pull and start take tens of seconds to minutes). Everything happens in a
-temporary ACI_WIDGETS_HOME; the stand-in, registry, services and images are removed at the end.
+temporary ACI_WIDGETS_HOME; the stand-in, registry, services and images are removed at the end of each round.
 
-    python benchmarks/bench_aci.py
+Each round is a cold and a warm deploy, in a home, stand-in and registry of its own; every figure is the rounds'
+median with the [min-max] range (a step's figure is its own median, so the steps need not add up to the total).
+
+    python benchmarks/bench_aci.py [--rounds 5]
 """
 
 from __future__ import annotations
 
+import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -25,7 +30,7 @@ import uuid
 from pathlib import Path
 
 import numpy as np
-from common import load_average, machine_line, save_results, say
+from common import load_average, median_range, run_header, save_results, say, tree_state
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -64,7 +69,8 @@ def deploy(ws: Workspace, folder: Path, variant: str, overwrite: bool) -> tuple[
     started = time.perf_counter()
     service = Webservice.deploy(ws, "bench-aci", [str(folder / "w.npy")], config,
                                 AciWebservice.deploy_configuration(cpu_cores=1, memory_gb=1), overwrite=overwrite)
-    service.wait_for_deployment()
+    with contextlib.redirect_stdout(sys.stderr):  # the deploy's progress, not figures
+        service.wait_for_deployment()
     total = time.perf_counter() - started
     assert service.state == "Healthy", service.error
     assert service.run(json.dumps({"data": [[1, 1, 1]]})) == [6.0]
@@ -75,41 +81,62 @@ def deploy(ws: Workspace, folder: Path, variant: str, overwrite: bool) -> tuple[
     return total, steps
 
 
-def main() -> int:
-    reason = AciStandIn.missing()
-    if reason:
-        print(f"bench_aci: cannot run: {reason}", file=sys.stderr)
-        return 2
+def one_round() -> dict[str, tuple[float, dict[str, float]]]:
+    """A cold then a warm deploy in a new home, with a new stand-in and registry; everything removed after."""
     home = Path(tempfile.mkdtemp(prefix="bench-aci-"))
     os.environ["ACI_WIDGETS_HOME"] = str(home / "home")
     folder = home / "model"
     folder.mkdir()
     np.save(folder / "w.npy", np.array([1.0, 2.0, 3.0]))
     (folder / "myenv.yml").write_text(ENV)
-    results: dict[str, object] = {}
-    with AciStandIn(home / "standin") as standin:
-        ws = Workspace.create(f"bench-{uuid.uuid4().hex[:6]}", subscription_id=standin.subscription,
-                              resource_group=standin.resource_group, location=standin.location, target="aci")
-        try:
-            say("cold: build, push the base and the environment, create the group ...")
-            results["cold"] = deploy(ws, folder, "cold", overwrite=False)
-            say("warm: score.py changed, same name ...")
-            results["warm"] = deploy(ws, folder, "warm", overwrite=True)
-        finally:
-            for service in Webservice.list(ws):
-                service.delete()
-            for image in Image.list(ws):
-                image.delete()
-    shutil.rmtree(home, ignore_errors=True)
+    results: dict[str, tuple[float, dict[str, float]]] = {}
+    try:
+        with AciStandIn(home / "standin") as standin:
+            ws = Workspace.create(f"bench-{uuid.uuid4().hex[:6]}", subscription_id=standin.subscription,
+                                  resource_group=standin.resource_group, location=standin.location, target="aci")
+            try:
+                say("  cold: build, push the base and the environment, create the group ...")
+                results["cold"] = deploy(ws, folder, "cold", overwrite=False)
+                say("  warm: score.py changed, same name ...")
+                results["warm"] = deploy(ws, folder, "warm", overwrite=True)
+            finally:
+                for service in Webservice.list(ws):
+                    service.delete()
+                for image in Image.list(ws):
+                    image.delete()
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+    return results
 
-    print(f"aci target on the local stand-in; {machine_line()}; load {load_average()}")
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=5, help="a cold and a warm deploy each")
+    args = parser.parse_args()
+    reason = AciStandIn.missing()
+    if reason:
+        print(f"bench_aci: cannot run: {reason}", file=sys.stderr)
+        return 2
+    load_before = load_average()
+    totals: dict[str, list[float]] = {"cold": [], "warm": []}
+    steps: dict[str, dict[str, list[float]]] = {"cold": {}, "warm": {}}
+    for r in range(args.rounds):
+        say(f"round {r + 1}/{args.rounds} (load {load_average()})")
+        for label, (total, by_step) in one_round().items():
+            totals[label].append(total)
+            for step, seconds in by_step.items():
+                steps[label].setdefault(step, []).append(seconds)
+            say(f"  {label}: {total:.1f} s")
+    print(run_header("aci target on the local stand-in (bench_aci.py)", args.rounds, load_before))
     print(f"seed article, option 1 on Azure: {SEED_MINUTES[0]} to {SEED_MINUTES[1]} minutes")
-    names = sorted({step for _, steps in results.values() for step in steps})
-    print(f"{'':<6} {'total':>8}  " + "  ".join(f"{n:>14}" for n in names))
-    for label, (total, steps) in results.items():
-        print(f"{label:<6} {total:>7.1f}s  " + "  ".join(f"{steps.get(n, 0.0):>13.1f}s" for n in names))
-    save_results("aci", {"seed_minutes": SEED_MINUTES,
-                         **{k: {"total": v[0], "steps": v[1]} for k, v in results.items()}})
+    print("\n| deploy | model file to Healthy, s | " + " | ".join(f"{n}, s" for n in steps["cold"]) + " |")
+    print("|---|---|" + "---|" * len(steps["cold"]))
+    for label, total in totals.items():
+        print(f"| {label} | {median_range(total, 1)} | "
+              + " | ".join(median_range(steps[label].get(n, [0.0] * len(total)), 1) for n in steps["cold"]) + " |")
+    save_results("aci", {"seed_minutes": SEED_MINUTES, "rounds": args.rounds, "commit": tree_state(),
+                         "load_before": load_before, "load_after": load_average(),
+                         **{k: {"total": totals[k], "steps": steps[k]} for k in totals}})
     return 0
 
 

@@ -1,7 +1,11 @@
 """Docker target figures: cold build, score.py-only rebuild, deploy to Healthy, and /score throughput of the
 container against the same runtime started directly as a process. Prints figures; asserts nothing.
 
-    python benchmarks/bench_docker.py [--seconds 10] [--connections 8]
+    python benchmarks/bench_docker.py [--rounds 5] [--seconds 10] [--connections 8]
+
+Each round builds cold (a new requirement set), rebuilds after a score.py-only change, starts the container, then
+measures the container and the directly started process back to back (their order alternating by round); every
+figure is the rounds' median with the [min-max] range.
 
 Throughput uses ``wrk`` when it is installed (``apt-get install -y wrk``), else a keep-alive Python client
 (one connection per thread, http.client); the output says which. The request is one 784-float sample, the
@@ -24,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from common import keepalive_rps
+from common import keepalive_rps, load_average, median_range, run_header, save_results, say, tree_state
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -99,63 +103,82 @@ def start_direct(context: Path, workdir: Path) -> tuple[subprocess.Popen[bytes],
     return proc, json.loads(ready.read_text())["port"]
 
 
+CONTAINER, DIRECT = "container (1 CPU, via docker-proxy)", "direct process"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--rounds", type=int, default=5, help="cold build, rebuild, deploy and both throughputs each")
+    parser.add_argument("--seconds", type=int, default=10, help="per throughput run")
     parser.add_argument("--connections", type=int, default=8)
     args = parser.parse_args()
     reason = DockerTarget.unavailable_reason()
     if reason:
         raise SystemExit(reason)
+    load_before = load_average()
     target = DockerTarget()
     tmp = Path(tempfile.mkdtemp(prefix="bench-docker-"))
     ws = types.SimpleNamespace(name=f"bench{uuid.uuid4().hex[:8]}", root=tmp / "ws")
-    marker = uuid.uuid4().hex[:8]
+    tool, measure = ("wrk", wrk_rps) if shutil.which("wrk") else ("python keep-alive client", python_rps)
+    fig: dict[str, list[float]] = {k: [] for k in ("cold", "rebuild", "deploy", "size_mb", CONTAINER, DIRECT,
+                                                   "ratio")}
+    steps: dict[str, list[float]] = {}
+    venv_cached: list[bool] = []
     proc = None
     try:
-        context = make_context(tmp / "ctx1", "v1")
-        # A requirement comment unique to this run makes the requirements and pip layers new: a cold pip install.
-        spec = ImageSpec(name=f"{ws.name}-img", version=1, context_dir=context, execution_script="score.py",
-                         requirements=["numpy", f"# bench run {marker}"])
-        image, cold, op = run_op(lambda r: target.build_image(ws, spec, r))
-        lines = [e.line for e in op.events if getattr(e, "source", "") == "build"]
-        venv_cached = any("RUN python3 -m venv" in a and b.strip() == "---> Using cache"
-                          for a, b in zip(lines, lines[1:], strict=False))
-        print(f"cold build (numpy; pip layer new, venv layer {'cached' if venv_cached else 'new'}): "
-              f"{cold:6.2f} s   image {image['size'] / 1e6:.0f} MB")
-
-        context2 = make_context(tmp / "ctx2", "v2")
-        spec2 = ImageSpec(name=spec.name, version=2, context_dir=context2, execution_script="score.py",
-                          requirements=spec.requirements)
-        image2, rebuild, _ = run_op(lambda r: target.build_image(ws, spec2, r))
-        print(f"rebuild after a score.py-only change:           {rebuild:6.2f} s")
-
-        handle, deploy, op = run_op(lambda r: target.start_service(ws, ServiceSpec(name="bench", image=image2), r))
-        steps = {e.step: e.seconds for e in op.events if isinstance(e, StepFinished)}
-        print(f"start_service to Healthy:                       {deploy:6.2f} s   "
-              + "  ".join(f"{k} {v:.2f} s" for k, v in steps.items()))
-
-        proc, direct_port = start_direct(context2, tmp)
-        tool, measure = ("wrk", wrk_rps) if shutil.which("wrk") else ("python keep-alive client", python_rps)
-        print(f"throughput, 1-sample POST /score, {tool}, {args.connections} connections, {args.seconds} s each "
-              "(interleaved, two rounds):")
-        container_url, direct_url = handle["scoring_uri"], f"http://127.0.0.1:{direct_port}/score"
-        results: dict[str, list[float]] = {"container (1 CPU, via docker-proxy)": [], "direct process": []}
-        for _ in range(2):
-            results["container (1 CPU, via docker-proxy)"].append(
-                measure(container_url, args.seconds, args.connections))
-            results["direct process"].append(measure(direct_url, args.seconds, args.connections))
-        for name, values in results.items():
-            print(f"  {name:38s} {max(values):8.0f} req/s  (rounds: {', '.join(f'{v:.0f}' for v in values)})")
-        ratio = max(results["container (1 CPU, via docker-proxy)"]) / max(results["direct process"])
-        print(f"  container / direct: {ratio:.2f}x")
-        target.stop_service(ws, handle)
+        proc, direct_port = start_direct(make_context(tmp / "direct", "direct"), tmp)
+        direct_url = f"http://127.0.0.1:{direct_port}/score"
+        for r in range(args.rounds):
+            say(f"round {r + 1}/{args.rounds} (load {load_average()})")
+            marker = uuid.uuid4().hex[:8]
+            # A requirement comment unique to the round makes the requirements and pip layers new: a cold install.
+            context = make_context(tmp / f"r{r}-1", f"1{marker}")
+            spec = ImageSpec(name=f"{ws.name}-img{r}", version=1, context_dir=context, execution_script="score.py",
+                             requirements=["numpy", f"# bench run {marker}"])
+            image, cold, op = run_op(lambda rep, spec=spec: target.build_image(ws, spec, rep))
+            lines = [e.line for e in op.events if getattr(e, "source", "") == "build"]
+            venv_cached.append(any("RUN " in a and " venv " in a and b.strip() == "---> Using cache"
+                                   for a, b in zip(lines, lines[1:], strict=False)))
+            fig["cold"].append(cold)
+            fig["size_mb"].append(image["size"] / 1e6)
+            spec2 = ImageSpec(name=spec.name, version=2, context_dir=make_context(tmp / f"r{r}-2", f"2{marker}"),
+                              execution_script="score.py", requirements=spec.requirements)
+            image2, rebuild, _ = run_op(lambda rep, spec2=spec2: target.build_image(ws, spec2, rep))
+            fig["rebuild"].append(rebuild)
+            service = ServiceSpec(name=f"bench{r}", image=image2)
+            handle, deploy, op = run_op(lambda rep, service=service: target.start_service(ws, service, rep))
+            fig["deploy"].append(deploy)
+            for e in op.events:
+                if isinstance(e, StepFinished):
+                    steps.setdefault(e.step, []).append(e.seconds)
+            pair = [(CONTAINER, handle["scoring_uri"]), (DIRECT, direct_url)]
+            for name, url in pair if r % 2 == 0 else pair[::-1]:  # the order alternates round by round
+                fig[name].append(measure(url, args.seconds, args.connections))
+            fig["ratio"].append(fig[CONTAINER][-1] / fig[DIRECT][-1])
+            target.stop_service(ws, handle)
+            say(f"  cold {cold:.2f} s, rebuild {rebuild:.2f} s, deploy {deploy:.2f} s, "
+                f"container {fig[CONTAINER][-1]:.0f} req/s, direct {fig[DIRECT][-1]:.0f} req/s")
     finally:
         if proc is not None:
             proc.terminate()
             proc.wait(10)
         cleanup(f"aci_widgets.workspace={ws.name}")
         shutil.rmtree(tmp, ignore_errors=True)
+
+    print(run_header("Docker target (bench_docker.py)", args.rounds, load_before))
+    print(f"- cold build (numpy; pip layer new, venv layer cached in {sum(venv_cached)} of {len(venv_cached)} "
+          f"rounds): {median_range(fig['cold'])} s; image {median_range(fig['size_mb'], 0)} MB")
+    print(f"- rebuild after a score.py-only change: {median_range(fig['rebuild'])} s")
+    print(f"- start_service to Healthy: {median_range(fig['deploy'])} s; steps: "
+          + ", ".join(f"{k} {median_range(v)} s" for k, v in steps.items()))
+    print(f"- throughput, 1-sample POST /score, {tool}, {args.connections} connections, {args.seconds} s per run, "
+          "container and direct process interleaved (order alternating by round):")
+    for name in (CONTAINER, DIRECT):
+        print(f"  - {name}: {median_range(fig[name], 0)} req/s")
+    print(f"  - container / direct: {median_range(fig['ratio'])}x (the rounds' ratios)")
+    save_results("docker", {"rounds": args.rounds, "seconds": args.seconds, "connections": args.connections,
+                            "tool": tool, "commit": tree_state(), "load_before": load_before,
+                            "load_after": load_average(), "venv_cached": venv_cached, "steps": steps, **fig})
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ Five servers, same model, same wrk settings, rounds interleaved (order rotating)
 
 wrk itself runs on the same 2 cores (``-t1``: up to one core), so two workers never get two whole cores.
 
-    python benchmarks/bench_issue6.py [--rounds 3] [--seconds 8] [--warmup 15]
+    python benchmarks/bench_issue6.py [--rounds 5] [--seconds 8] [--warmup 15]
 """
 
 from __future__ import annotations
@@ -155,7 +155,7 @@ def goals(rows: list[dict[str, Any]]) -> list[str]:
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """The command line."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--seconds", type=int, default=8, help="per wrk run (wrk takes whole seconds)")
     p.add_argument("--warmup", type=int, default=15, help="seconds of load per server and size before round 1")
     p.add_argument("--connections", type=int, default=8)

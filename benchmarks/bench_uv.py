@@ -6,22 +6,36 @@ cache lives there) and a fresh PIP_CACHE_DIR; "warm": a fresh ACI_WIDGETS_HOME (
 bytecode to reuse) but the package cache of the previous run. "Cold image build": the install layers are built
 (a build argument unique to the run, PIP_DEFAULT_TIMEOUT, changes them as a new requirement set would; the base
 image and the venv layer stay cached); a unique requirement line makes the set new, so it is resolved.
-Machine load (other work on these 2 cores) is printed with each figure: compare uv with pip, not runs.
+Rounds interleave the two: each round measures both (uv first in odd rounds, pip first in even ones), each in new
+folders; every figure is the rounds' median with the [min-max] range, and pip / uv is the median of the rounds'
+ratios. The load at each deploy goes to stderr (other work on these 2 cores): compare uv with pip, not runs.
 
-    python benchmarks/bench_uv.py [--no-docker]
+    python benchmarks/bench_uv.py [--rounds 5] [--no-docker]
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 import tempfile
 import time
 import uuid
 from pathlib import Path
 
-from common import BENCH, load_average, machine_line, prepare_model, say, stop_prewarmed, write_deploy_files
+from common import (
+    BENCH,
+    load_average,
+    median_range,
+    prepare_model,
+    run_header,
+    save_results,
+    say,
+    stop_prewarmed,
+    tree_state,
+    write_deploy_files,
+)
 
 
 def deploy_seconds(home: Path, assets_model: Path, folder: Path) -> float:
@@ -92,40 +106,64 @@ def docker_seconds(root: Path) -> tuple[float, float]:
     return times[0], times[1]
 
 
+def one_installer(installer: str, root: Path, model: Path, docker: bool) -> dict[str, float]:
+    """One round's figures for one installer, every folder (homes, caches, images) new under ``root``."""
+    os.environ["ACI_WIDGETS_INSTALLER"] = installer
+    os.environ["PIP_CACHE_DIR"] = str(root / f"pip-cache-{installer}")
+    os.environ.pop("UV_CACHE_DIR", None)
+    cold_home = root / f"{installer}-cold"
+    figures: dict[str, float] = {}
+    try:
+        say(f"{installer}: process target, empty package cache")
+        figures[COLD] = deploy_seconds(cold_home, model, root / f"{installer}-files")
+        os.environ["UV_CACHE_DIR"] = str(cold_home / "cache" / "uv")  # the cold run's cache, now warm
+        say(f"{installer}: process target, warm package cache")
+        figures[WARM] = deploy_seconds(root / f"{installer}-warm", model, root / f"{installer}-files")
+    finally:
+        os.environ.pop("UV_CACHE_DIR", None)
+    if docker:
+        say(f"{installer}: Docker cold build and score.py-only rebuild")
+        figures[BUILD], figures[REBUILD] = docker_seconds(root / f"docker-{installer}")
+    return figures
+
+
+COLD, WARM = "process: model file to Healthy, empty cache", "process: model file to Healthy, warm cache"
+BUILD, REBUILD = "docker: cold image build", "docker: score.py-only rebuild"
+INSTALLERS = ("uv", "pip")
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=5, help="rounds of uv and pip, their order alternating")
     parser.add_argument("--no-docker", action="store_true")
     args = parser.parse_args()
     assets = prepare_model()
     BENCH.mkdir(exist_ok=True)
-    rows: list[tuple[str, str, float]] = []
+    load_before = load_average()
+    figures: dict[str, dict[str, list[float]]] = {i: {} for i in INSTALLERS}
     with tempfile.TemporaryDirectory(dir=BENCH, prefix="uv-") as tmp:
-        root = Path(tmp)
-        for installer in ("uv", "pip"):
-            os.environ["ACI_WIDGETS_INSTALLER"] = installer
-            os.environ["PIP_CACHE_DIR"] = str(root / f"pip-cache-{installer}")
-            os.environ.pop("UV_CACHE_DIR", None)
-            cold_home = root / f"{installer}-cold"
-            say(f"{installer}: process target, empty package cache")
-            cold = deploy_seconds(cold_home, assets.pickle, root / f"{installer}-files")
-            os.environ["UV_CACHE_DIR"] = str(cold_home / "cache" / "uv")  # the cold run's cache, now warm
-            say(f"{installer}: process target, warm package cache")
-            warm = deploy_seconds(root / f"{installer}-warm", assets.pickle, root / f"{installer}-files")
-            os.environ.pop("UV_CACHE_DIR", None)
-            rows += [(installer, "process: model file to Healthy, empty cache", cold),
-                     (installer, "process: model file to Healthy, warm cache", warm)]
-            if not args.no_docker:
-                say(f"{installer}: Docker cold build and score.py-only rebuild")
-                build, rebuild = docker_seconds(root / f"docker-{installer}")
-                rows += [(installer, "docker: cold image build", build),
-                         (installer, "docker: score.py-only rebuild", rebuild)]
-        for home in root.iterdir():
-            stop_prewarmed(home)
-    print(f"# bench_uv: {machine_line()}; 1-min load at the end {load_average()}")
-    by = {(i, what): s for i, what, s in rows}
-    print(f"{'':48} {'uv':>8} {'pip':>8}")
-    for what in dict.fromkeys(w for _, w, _ in rows):
-        print(f"{what:48} {by.get(('uv', what), float('nan')):7.2f}s {by.get(('pip', what), float('nan')):7.2f}s")
+        for r in range(args.rounds):
+            order = INSTALLERS if r % 2 == 0 else INSTALLERS[::-1]
+            say(f"round {r + 1}/{args.rounds}: {' then '.join(order)}")
+            round_root = Path(tmp) / f"round{r}"
+            try:
+                for installer in order:
+                    for what, seconds in one_installer(installer, round_root, assets.pickle,
+                                                       not args.no_docker).items():
+                        figures[installer].setdefault(what, []).append(seconds)
+            finally:
+                for home in round_root.iterdir() if round_root.is_dir() else ():
+                    stop_prewarmed(home)
+                shutil.rmtree(round_root, ignore_errors=True)  # the round's envs and caches: gigabytes over 5 rounds
+    print(run_header("uv against pip (bench_uv.py), interleaved: their order alternates by round", args.rounds,
+                     load_before))
+    print("\n| seconds | uv | pip | pip / uv (the rounds' ratios) |\n|---|---|---|---|")
+    for what in figures["uv"]:
+        uv, pip = figures["uv"][what], figures["pip"][what]
+        ratios = [b / a for a, b in zip(uv, pip, strict=True)]
+        print(f"| {what} | {median_range(uv)} | {median_range(pip)} | {median_range(ratios)}x |")
+    save_results("uv", {"rounds": args.rounds, "commit": tree_state(), "load_before": load_before,
+                        "load_after": load_average(), "figures": figures})
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ import os
 import platform
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import threading
@@ -296,6 +297,20 @@ def load_average() -> str:
     return f"{os.getloadavg()[0]:.1f}"
 
 
+def median_range(values: list[float], digits: int = 2) -> str:
+    """A figure as its rounds' median and ``[min-max]`` (the range left out when there is one round)."""
+    if not values:
+        return "n/a"
+    text = f"{statistics.median(values):,.{digits}f}"
+    return text if len(values) == 1 else f"{text} [{min(values):,.{digits}f}-{max(values):,.{digits}f}]"
+
+
+def run_header(title: str, rounds: int, load_before: str) -> str:
+    """What every script prints above its figures: the date and machine, the commit, the rounds, the load."""
+    return (f"{title}; {rounds} round(s), medians [min-max]; {machine_line()}; aci_widgets {tree_state()}; "
+            f"1-min load average {load_before} before, {load_average()} after")
+
+
 def say(*parts: object) -> None:
     """Progress goes to stderr; the figures go to stdout."""
     print(*parts, file=sys.stderr, flush=True)
@@ -347,5 +362,6 @@ def deploy_process(ws: Workspace, name: str, model: Path, score: Path, env: Path
                                                 conda_file=str(env))
     service = Webservice.deploy(ws, name, [str(model)], config, AciWebservice.deploy_configuration(),
                                 deployment_target="process", overwrite=True)
-    service.wait_for_deployment(show_output=False)
+    with contextlib.redirect_stdout(sys.stderr):  # its "operation finished" line is progress, not a figure
+        service.wait_for_deployment(show_output=False)
     return service
