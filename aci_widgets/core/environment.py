@@ -197,10 +197,13 @@ class Environment:
 
     def _image_inputs(self) -> dict[str, Any]:
         """What an image needs from this environment: conda file text, user-managed Python, variables, base."""
-        if self.docker.base_dockerfile:
-            raise UserErrorException(
-                f"Environment {self.name!r} sets docker.base_dockerfile, which is not supported yet; set "
-                "docker.base_image to an image that has what the Dockerfile adds.")
+        dockerfile = self.docker.base_dockerfile
+        # azureml takes the Dockerfile's text or its path
+        if dockerfile and "\n" not in dockerfile and len(dockerfile) < 1024 and Path(dockerfile).is_file():
+            dockerfile = Path(dockerfile).read_text()
+        if dockerfile and not any(line.strip().upper().startswith("FROM ") for line in dockerfile.splitlines()):
+            raise UserErrorException(f"Environment {self.name!r}: docker.base_dockerfile has no FROM line; give "
+                                     "the Dockerfile's text (or its path), e.g. 'FROM python:3.11-slim\\nRUN ...'.")
         if not isinstance(self.environment_variables, dict):
             raise UserErrorException("environment_variables must be a dict of strings.")
         interpreter = self.python.interpreter_path
@@ -212,7 +215,8 @@ class Environment:
                            if self.python.user_managed_dependencies else None),
                 "interpreter_path": interpreter if self.python.user_managed_dependencies else None,
                 "environment_variables": {str(k): str(v) for k, v in self.environment_variables.items()},
-                "base_image": self._base_image()}
+                "base_image": None if dockerfile else self._base_image(),
+                **({"base_dockerfile": dockerfile} if dockerfile else {})}
 
     def _to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "python": self.python._to_dict(), "docker": self.docker._to_dict(),

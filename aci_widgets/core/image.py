@@ -371,7 +371,8 @@ def _prepare_context(image: Image, row: dict[str, Any], folder: Path, report: Re
                      models=[(n, v) for n, v in row["models"]], tags=dict(row["tags"]),
                      python=(spec.get("environment") or {}).get("python"), lock=spec.get("lock"),
                      interpreter=(spec.get("environment") or {}).get("interpreter_path"),
-                     environment_variables=dict((spec.get("environment") or {}).get("environment_variables") or {}))
+                     environment_variables=dict((spec.get("environment") or {}).get("environment_variables") or {}),
+                     base_dockerfile=(spec.get("environment") or {}).get("base_dockerfile"))
 
 
 def _op_key(workspace: Workspace, name: str, version: int) -> str:

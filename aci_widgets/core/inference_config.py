@@ -2,7 +2,8 @@
 
 Either an ``environment`` or the older loose arguments (``runtime``, ``conda_file``, ``base_image``...), never
 both, as azureml checks: only ``entry_script``, ``source_directory`` and ``description`` go with an environment.
-With ``source_directory`` the whole folder goes into the image and ``entry_script`` is relative to it.
+With ``source_directory`` the whole folder goes into the image under its own name (the service's working directory
+holds it, as on Azure) and ``entry_script`` is relative to it.
 """
 
 from __future__ import annotations
@@ -127,13 +128,17 @@ def stored_inputs(store: Any, config: ContainerImageConfig) -> dict[str, Any]:
     """The image spec entries an InferenceConfig adds: the source folder's files and the environment, stored.
 
     The entry script is left out of ``source``: it is stored on its own (``spec["script"]``), as for every image.
+    As on Azure, the folder keeps its name inside the app directory, which is the service's working directory:
+    ``source_directory="src"`` puts ``src/x/y/score.py`` there, so a script reads ``open("src/data.json")`` (the
+    v1 samples do) and imports its siblings (its own folder is first on ``sys.path``).
     """
     out: dict[str, Any] = {}
     if config.source_directory:
         root = Path(config.source_directory)
         script = (root / (config.entry_script or "")).resolve()
-        out["execution_script"] = config.entry_script
-        out["source"] = {p.relative_to(root).as_posix(): store.put_file(p)[0]
+        folder = root.resolve().name or "source"
+        out["execution_script"] = f"{folder}/{config.entry_script}"
+        out["source"] = {f"{folder}/{p.relative_to(root).as_posix()}": store.put_file(p)[0]
                          for p in source_files(root) if p.resolve() != script}
     env = config.environment
     if env:

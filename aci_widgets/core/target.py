@@ -50,6 +50,7 @@ class ImageSpec:
     python: str | None = None                 # user-managed dependencies: run this interpreter, install nothing
     interpreter: str | None = None            # user-managed: env.python.interpreter_path as set (image targets)
     environment_variables: dict[str, str] = field(default_factory=dict)  # the Environment's, for a saved context
+    base_dockerfile: str | None = None        # env.docker.base_dockerfile: the Docker target builds on it
     lock: str | None = None                   # the environment's lock from an earlier build: install exactly it
 
     @property

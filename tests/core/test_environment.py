@@ -84,8 +84,14 @@ def test_docker_section_and_what_an_image_gets(workdir):
     assert inputs["base_image"] == "python:3.11-slim" and inputs["python"] is None
     env.python.user_managed_dependencies = True
     assert env._image_inputs()["python"] and env._image_inputs()["conda"] is None
-    env.docker.base_dockerfile = "FROM ubuntu\n"
-    with pytest.raises(UserErrorException, match="base_dockerfile"):
+    env.docker.base_dockerfile = "FROM ubuntu\nRUN echo hi\n"
+    inputs = env._image_inputs()
+    assert inputs["base_dockerfile"] == "FROM ubuntu\nRUN echo hi\n" and inputs["base_image"] is None
+    (workdir / "Dockerfile.base").write_text("FROM python:3.11-slim\n")
+    env.docker.base_dockerfile = "Dockerfile.base"  # azureml also takes a path
+    assert env._image_inputs()["base_dockerfile"] == "FROM python:3.11-slim\n"
+    env.docker.base_dockerfile = "RUN echo no base\n"
+    with pytest.raises(UserErrorException, match="base_dockerfile has no FROM line"):
         env._image_inputs()
 
 

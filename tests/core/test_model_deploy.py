@@ -30,7 +30,8 @@ def init():
 def run(raw_data):
     data = np.array(json.loads(raw_data)["data"])
     return {"result": (scale(data) @ weights).tolist(), "model_dir": model_dir,
-            "greeting": os.environ.get("GREETING"), "files": sorted(os.listdir("."))}
+            "greeting": os.environ.get("GREETING"), "files": sorted(os.listdir(".")),
+            "labels": os.path.isfile("src/data/labels.txt")}
 '''
 
 
@@ -57,7 +58,8 @@ def test_model_deploy_with_an_environment_and_a_source_directory(ws, source, cap
     answer = service.run(json.dumps({"data": [[1, 1, 1]]}))
     assert answer["result"] == [12.0]
     assert answer["greeting"] == "hello"
-    assert {"helpers.py", "data", "score.py"} <= set(answer["files"])
+    assert "src" in answer["files"]  # as on Azure: the folder under its own name in the working directory
+    assert answer["labels"] is True  # its files too: open("src/data/labels.txt") works, as in the v1 samples
     assert answer["model_dir"].endswith("/azureml-models/weights/1")  # one model: its own folder, as on Azure
     assert ws.webservices["v1-dot"].state == "Healthy"
     assert ws.models["weights"] == model

@@ -56,4 +56,43 @@ def test_model_deploy_with_a_source_directory_on_docker(ws, numpy_model):
     assert answer["result"] == [12.0]
     assert answer["greeting"] == "hello"
     assert answer["model_dir"] == "/var/azureml-app/azureml-models/weights/1"
-    assert "helpers.py" in answer["files"]
+    assert "src" in answer["files"]  # the source_directory under its own name, as on Azure
+
+
+BASE_SCORE = '''\
+def init():
+    pass
+
+
+def run(raw_data):
+    with open("/etc/from-base-dockerfile") as f:
+        return f.read().strip()
+'''
+
+
+@pytest.mark.docker
+def test_base_dockerfile_steps_come_first_on_docker(ws, workdir, capsys):
+    """env.docker.base_dockerfile as the v1 samples write it: an Azure ML base image (our default stands in for it)
+    and a step of the user's, which the service's image really ran."""
+    from support import requirement_missing
+
+    from aci_widgets.core.target import target_class
+
+    reason = target_class("docker").unavailable_reason()
+    if reason:
+        requirement_missing("A Docker engine", reason)
+    ws.target = "docker"
+    (workdir / "score.py").write_text(BASE_SCORE)
+    (workdir / "m.txt").write_text("m\n")
+    model = Model.register(ws, "m.txt", "m")
+    env = Environment("from-dockerfile")
+    env.docker.base_image = None
+    env.docker.base_dockerfile = ("FROM mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu20.04\n"
+                                  "RUN echo \"this is test\" > /etc/from-base-dockerfile")
+    service = Model.deploy(ws, "v1-base-dockerfile", [model], InferenceConfig("score.py", environment=env))
+    service.wait_for_deployment(show_output=True)
+    shown = capsys.readouterr().out
+    assert "its Azure ML base image stands in as python:3.11-slim" in shown
+    assert service.run("{}") == "this is test"
+    dockerfile = service.image._row["record"]["docker"]["dockerfile"]
+    assert dockerfile.startswith("FROM python:3.11-slim\nRUN echo \"this is test\"")

@@ -28,6 +28,9 @@ RIDGE = "[182.67335420683418, 90.99860655841785]"
 EXPECTED = {
     "register_model_deploy_local": [
         "Local service port: 6789", RIDGE, f"'Hello from the updated score.py: {RIDGE}'"],
+    "register_model_deploy_local_advanced": [  # the source_directory's own files read by init(), then reload()
+        "Local service port: 6789", "Hello Mrudula here is your result = [182.67335421  90.99860656]",
+        "'Hello Mrudula from Seattle here is your result = [182.67335421  90.99860656]'"],
     "multi_model_register_and_deploy": [
         f"{{'prediction1': {RIDGE}, 'prediction2': [202.63861242760507, 71.11080898817333]}}"],
     "model_register_and_deploy": [

@@ -82,6 +82,27 @@ def package_source_dir() -> Path:
     return Path(__file__).resolve().parents[2]
 
 
+AZURE_DEFAULT_BASES = "mcr.microsoft.com/azureml/"  # Azure ML's own base images: ours stands in for them
+
+
+def base_stage(base_dockerfile: str) -> tuple[list[str], str]:
+    """``env.docker.base_dockerfile`` as the first lines of the image's Dockerfile, and the image its last ``FROM``
+    names. An Azure ML base image (``mcr.microsoft.com/azureml/...``, as azureml's samples use) becomes
+    ``DEFAULT_BASE``, as it does for ``docker.base_image``."""
+    lines, image = [], DEFAULT_BASE
+    for line in base_dockerfile.strip().splitlines():
+        words = line.split()
+        if words and words[0].upper() == "FROM":
+            at = next((i for i, w in enumerate(words[1:], 1) if not w.startswith("--")), None)
+            if at is not None:
+                if words[at].startswith(AZURE_DEFAULT_BASES):
+                    words[at] = DEFAULT_BASE
+                image = words[at]
+                line = " ".join(words)
+        lines.append(line)
+    return lines, image
+
+
 def runtime_command(script: str, python: str = f"{VENV}/bin/python") -> list[str]:
     """The image's CMD: the scoring runtime on the app's script and models, listening inside the container."""
     return [python, "-m", "aci_widgets.runtime", "--score", f"{APP_DIR}/{script}",
@@ -112,7 +133,7 @@ def render_dockerfile(spec: ImageSpec, pip: PipSettings, has_other_files: bool =
                    else _pip_install(pip, installer))
         python, path = f"{VENV}/bin/python", PACKAGE_ROOT
     lines = [
-        f"FROM {base}",
+        *(base_stage(spec.base_dockerfile)[0] if spec.base_dockerfile else [f"FROM {base}"]),
         "ENV PYTHONUNBUFFERED=1",
         *install,
         f"COPY aci_widgets {PACKAGE_ROOT}/aci_widgets",

@@ -7,6 +7,7 @@ import json
 import shutil
 import time
 import uuid
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,7 +31,7 @@ from .containers import (
     put_files,
     remove_quietly,
 )
-from .dockerfile import DEFAULT_BASE, prepare_context
+from .dockerfile import AZURE_DEFAULT_BASES, DEFAULT_BASE, base_stage, prepare_context
 from .health import exit_failure, http_ok, wait_for_health
 from .images import ensure_base_image, remove_image
 from .installer import choose_deps_installer, choose_installer
@@ -67,6 +68,7 @@ class DockerTarget(Target):
         """Build ``<name>:<version>`` from a fresh context, streaming the engine's output line by line."""
         tag = spec.tag
         with report.step(BUILD, tag):
+            spec = self._with_base_dockerfile(spec, report)
             self.check_base_image(ws, spec.base_image, report)
             user_python = self._user_python(spec, report)
             if user_python is None and spec.python_version and not spec.base_image \
@@ -92,6 +94,7 @@ class DockerTarget(Target):
 
     def write_build_context(self, ws: Workspace, spec: ImageSpec, dest: Path) -> str | None:
         """The context build_image builds from, for a user's own ``docker build`` (Model.package().save())."""
+        spec = self._with_base_dockerfile(spec)
         user_python = None
         if spec.python is not None:  # user-managed: the base image's Python, as build_image would find it
             try:
@@ -106,6 +109,19 @@ class DockerTarget(Target):
             with open(dest / "Dockerfile", "a") as file:
                 file.write(env)
         return dockerfile
+
+    @staticmethod
+    def _with_base_dockerfile(spec: ImageSpec, report: Reporter | None = None) -> ImageSpec:
+        """With ``env.docker.base_dockerfile``: the image its ``FROM`` names is the base (checked, pulled, asked
+        for its Python), and its steps come first in the image's Dockerfile."""
+        if not spec.base_dockerfile:
+            return spec
+        lines, image = base_stage(spec.base_dockerfile)
+        if report is not None:
+            report.notice(f"Building on env.docker.base_dockerfile ({len(lines)} line(s), FROM {image})"
+                          + (f"; its Azure ML base image stands in as {DEFAULT_BASE}"
+                             if AZURE_DEFAULT_BASES in spec.base_dockerfile else "") + ".")
+        return replace(spec, base_image=None if image == DEFAULT_BASE else image)
 
     @staticmethod
     def _user_python(spec: ImageSpec, report: Reporter) -> UserPython | None:

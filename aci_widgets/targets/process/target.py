@@ -41,6 +41,8 @@ class ProcessTarget(Target):
         with report.step(events.BUILD, f"{spec.tag} on the process target"):
             if spec.base_image:
                 report.notice(f"base_image {spec.base_image!r} is used by the Docker target only.", "warning")
+            if spec.base_dockerfile:
+                report.notice("env.docker.base_dockerfile is used by the Docker target only.", "warning")
             if spec.python:  # user-managed dependencies: that Python as it is, nothing installed
                 check_user_python(spec.python, report)
                 env, key = Path(spec.python), f"user-managed {spec.python}"
