@@ -8,7 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Any
 
-from .errors import UserErrorException
+from .errors import UserErrorException, WebserviceException
+from .image import Image
+from .target import target_class
 from .webservice import AciServiceDeploymentConfiguration, Webservice
 
 # AKS-only settings: what each would mean, and why it has no Ray Serve equivalent.
@@ -127,7 +129,12 @@ class AksWebservice(Webservice):
         return config
 
     def scale(self, num_replicas: int) -> None:
-        """Run exactly ``num_replicas`` replicas (autoscaling off); Serve adds or removes replicas, no restart."""
+        """Run exactly ``num_replicas`` replicas (autoscaling off); Serve adds or removes replicas, no restart.
+
+        After a failed update (the old version still serving, the service Failed with init()'s traceback), this
+        scales the version that serves, the last one that became Healthy, never the one that failed: as azureml's
+        AKS keeps the last good version, and as Ray Serve, whose config is the one truth, needs the last good
+        config written back (it would otherwise keep retrying the failed one)."""
         self.update(num_replicas=num_replicas)
 
     def update(self, *args: Any, autoscale_enabled: bool | None = None, autoscale_min_replicas: int | None = None,
@@ -155,7 +162,34 @@ class AksWebservice(Webservice):
                 config.num_replicas = None
             config.validate()
             kwargs["_deployment_config"] = config
+        new_code = (args and args[0] is not None) or any(kwargs.get(k) is not None for k in (
+            "image", "models", "inference_config", "_image_config"))
+        if "_deployment_config" in kwargs and not new_code:
+            serving = self.serving_image()
+            if serving is not None:
+                kwargs["image"] = serving
         super().update(*args, **kwargs)
+
+    def replicas(self) -> list[dict[str, Any]]:
+        """The service's replicas now, as Ray Serve reports them: ``replica_id``, ``state`` (``RUNNING`` once its
+        init() has returned, ``STARTING``, ``STOPPING``...), ``node_id``, ``pid``."""
+        handle = self._handle()
+        return target_class(self._row["target"])().replicas(handle) if handle else []
+
+    def serving_image(self) -> Image | None:
+        """The image the running replicas serve: the last version that became Healthy. It differs from
+        ``image`` only after a failed update, when the failed image is recorded but the old one still serves."""
+        self._refresh()
+        serving = (self._row.get("handle") or {}).get("image")
+        if not serving or [self._row.get("image_name"), self._row.get("image_version")] == list(serving):
+            return None if not serving else self.image
+        try:
+            return Image(self.workspace, serving[0], version=int(serving[1]))
+        except Exception as exc:  # noqa: BLE001 - any lookup failure gets the same advice
+            raise WebserviceException(
+                f"Service {self.name!r} serves image {serving[0]}:{serving[1]}, which is gone ({exc}); its last "
+                f"update ({self._row.get('image_name')}:{self._row.get('image_version')}) failed. Pass "
+                "image=... to update() to deploy a version that works.") from exc
 
 
 def refuse_no_meaning(**given: Any) -> None:

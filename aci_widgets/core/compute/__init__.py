@@ -150,7 +150,17 @@ class AksCompute(ComputeTarget):
     def provisioning_configuration(agent_count: int | None = None, vm_size: str | None = None, *,
                                    num_cpus: int | None = None, **_azure: Any) -> AksProvisioningConfiguration:
         """azureml's sizes (agent_count, vm_size, location, ...) describe Azure VMs: a local Ray head node takes
-        ``num_cpus`` instead; more machines join with ``ray start --address`` (see the README)."""
+        ``num_cpus`` instead; more machines join with ``ray start --address`` (see docs/ray.md). Each Azure
+        setting given is named in a warning saying so (azureml notebooks pass them: they do not fail here)."""
+        import warnings
+
+        azure = {"agent_count": agent_count, "vm_size": vm_size, **_azure}
+        for name, value in azure.items():
+            if value is not None:
+                warnings.warn(f"AksCompute.provisioning_configuration: {name}={value!r} sizes Azure VMs and does "
+                              "nothing on a local Ray cluster: it takes num_cpus= for the head node, and more "
+                              "machines join with `ray start --address=<head>` (docs/ray.md).", UserWarning,
+                              stacklevel=2)
         return AksProvisioningConfiguration(num_cpus=num_cpus)
 
     @staticmethod

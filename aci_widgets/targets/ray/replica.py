@@ -37,7 +37,10 @@ class ScoringReplica:
         except ScoreScriptError as exc:
             # Serve shows the constructor's exception as the deployment's message: make it the user's traceback.
             raise RuntimeError(f"{exc}\n{user_traceback(exc.error)}") from None
-        keys = tuple(app.get("keys") or ())
+        keys: tuple[str, ...] = ()
+        if app.get("keys_file"):  # the keys are in a file, never in the config the dashboard shows
+            with open(app["keys_file"]) as f:
+                keys = tuple(line for line in f.read().splitlines() if line)
         self._app = ScoringApp(get_run(module), swagger=build_swagger(app["name"], auth=bool(keys)), auth_keys=keys)
         self._timeout = app.get("scoring_timeout_ms", 60000) / 1000
         self._stuck = threading.Event()  # a run() past its timeout still holds a thread: replace this replica

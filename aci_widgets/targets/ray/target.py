@@ -10,6 +10,8 @@ not already meet become the replicas' ``runtime_env`` (uv), which every node ins
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import os
 import shutil
 import sys
 import time
@@ -78,7 +80,8 @@ class RayTarget(Target):
             requirements = _requirements(spec)
             report.log(f"Image {spec.tag}: files in {image_dir}; requires "
                        f"{', '.join(requirements) or 'nothing beyond the cluster Python'}")
-        return {"image_dir": str(image_dir), "script": spec.execution_script, "requirements": requirements}
+        return {"image_dir": str(image_dir), "script": spec.execution_script, "requirements": requirements,
+                "image": [spec.name, spec.version]}
 
     def remove_image(self, ws: Workspace, image: dict[str, Any]) -> None:
         shutil.rmtree(image.get("image_dir", ""), ignore_errors=True)
@@ -90,21 +93,29 @@ class RayTarget(Target):
         if not record:
             raise TargetUnavailable("The ray target deploys to a Ray cluster: pass deployment_target=ComputeTarget(ws, "
                                     "name) with an AksWebservice.deploy_configuration(...).")
-        app = application(spec)
+        app = application(spec, write_keys(ws, spec))
         report.log("Replicas install " + (", ".join(app["runtime_env"].get("uv", [])) or
                                           "nothing: the cluster's Python has every requirement"), source="server")
         replicas = spec.options.get("deployment", {}).get("num_replicas") or \
             spec.options.get("deployment", {}).get("autoscaling_config", {}).get("min_replicas", 1)
         base = f"http://{record.get('http_host', '127.0.0.1')}:{record.get('http_port', 8000)}/{spec.name}"
+        # "image": the version this handle's replicas serve. The registry keeps the handle of the last deployment
+        # that became Healthy until a new one does (see below), so after a failed update it names the version still
+        # serving, which AksWebservice.scale() and update() without new code deploy again (core/aks.py).
         handle = {"cluster": record, "app": spec.name, "scoring_uri": f"{base}/score",
-                  "swagger_uri": f"{base}/swagger.json", "port": record.get("http_port")}
+                  "swagger_uri": f"{base}/swagger.json", "port": record.get("http_port"),
+                  "image": spec.image.get("image")}
         before = serve_api.details(record).get("applications", {}).get(spec.name)
         since = time.time()
         with report.step(events.START, f"Serve application {spec.name!r} on {record.get('address', '')}"):
             serve_api.put_application(record, app, spec.name)
-        report.started(handle)
+        if before is None:
+            report.started(handle)  # a new application: tracked from now on
+        # else: an update in place of the application the registry already tracks (its old handle stays there, so
+        # a failed update still names the version that keeps serving).
         with report.step(events.HEALTH, f"{replicas} replica(s) run init(), then answer"):
-            _wait_running(record, spec.name, replicas, report, first=before is None, since=since)
+            _wait_running(record, spec.name, replicas, report, first=before is None, since=since,
+                          serving=_serving(before))
         return handle
 
     def status(self, ws: Workspace, handle: dict[str, Any]) -> ServiceStatus:
@@ -134,6 +145,7 @@ class RayTarget(Target):
     def stop_service(self, ws: Workspace, handle: dict[str, Any]) -> None:
         with contextlib.suppress(WebserviceException):  # the cluster is gone: so is the application
             serve_api.put_application(handle["cluster"], None, handle["app"])
+        shutil.rmtree(ws.root / "ray" / "services" / handle["app"], ignore_errors=True)
 
     def running(self, ws: Workspace, services: dict[str, dict[str, Any]]) -> list[Running]:
         return [Running("service", self.name, name, self.status(ws, h).state if h else "Transitioning",
@@ -153,11 +165,32 @@ def attach(settings: dict[str, Any]) -> dict[str, Any]:
     return record
 
 
-def application(spec: ServiceSpec) -> dict[str, Any]:
+def write_keys(ws: Workspace, spec: ServiceSpec) -> str | None:
+    """The service's keys in a file only its owner reads (None: no key auth).
+
+    The application config is public to anyone who can see the Ray dashboard (Serve shows it whole), so it names
+    this file, not the keys; the file's name carries a digest of the keys, so new keys (``regen_key``) change the
+    config and Serve rolls the replicas over to them. Like the image's folder, the file must be readable by the
+    cluster's nodes (a shared filesystem, or the same machine)."""
+    if not spec.auth_keys:
+        return None
+    keys = "\n".join(spec.auth_keys)
+    folder = ws.root / "ray" / "services" / spec.name
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path = folder / f"keys-{hashlib.sha256(keys.encode()).hexdigest()[:16]}"
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(keys)
+    return str(path)
+
+
+def application(spec: ServiceSpec, keys_file: str | None = None) -> dict[str, Any]:
     """The Serve application config of a service (the ``applications`` entry of ``serve deploy``'s YAML)."""
     image = spec.image
-    app = {"dir": image["image_dir"], "script": image["script"], "name": spec.name, "keys": list(spec.auth_keys or ()),
-           "scoring_timeout_ms": spec.scoring_timeout_ms, "environment": dict(spec.environment)}
+    app = {"dir": image["image_dir"], "script": image["script"], "name": spec.name, "keys_file": keys_file,
+           "scoring_timeout_ms": spec.scoring_timeout_ms, "environment": dict(spec.environment),
+           "image": image.get("image")}
     runtime_env: dict[str, Any] = {}
     missing = to_install(image.get("requirements") or [], (spec.options.get("compute") or {}).get("python"))
     if missing:
@@ -222,8 +255,16 @@ def _satisfied(line: str) -> bool:
         return False
 
 
+def _serving(app: dict[str, Any] | None) -> str:
+    """Which version an application serves, as ``name:version`` ('' when Serve does not say: not running)."""
+    if not app or app.get("status") != "RUNNING":
+        return ""
+    image = ((app.get("deployed_app_config") or {}).get("args") or {}).get("app", {}).get("image")
+    return f"{image[0]}:{image[1]}" if image else ""
+
+
 def _wait_running(record: dict[str, Any], name: str, replicas: int, report: Reporter, first: bool,
-                  since: float) -> None:
+                  since: float, serving: str = "") -> None:
     """Until Serve has taken the new config (``last_deployed_time_s``) and runs it, or failed it."""
     deadline, shown = time.monotonic() + DEPLOY_TIMEOUT, ""
     while time.monotonic() < deadline:
@@ -233,7 +274,11 @@ def _wait_running(record: dict[str, Any], name: str, replicas: int, report: Repo
             if first:
                 serve_api.put_application(record, None, name)
             raise
-        app = serve_api.details(record).get("applications", {}).get(name) or {}
+        try:
+            app = serve_api.details(record).get("applications", {}).get(name) or {}
+        except WebserviceException:  # the dashboard restarting (a loaded machine): wait for it, else fail
+            cluster.wait_dashboard(record, timeout=120)
+            continue
         deployment = (app.get("deployments") or {}).get(DEPLOYMENT) or {}
         running = sum(r.get("state") == "RUNNING" for r in deployment.get("replicas") or [])
         line = f"{running} of {replicas} replicas Healthy ({app.get('status', 'NOT_STARTED')})"
@@ -249,7 +294,10 @@ def _wait_running(record: dict[str, Any], name: str, replicas: int, report: Repo
             message = deployment.get("message") or app.get("message") or ""
             if first:
                 serve_api.put_application(record, None, name)
-            raise WebserviceException(f"Service {name!r} failed to start on Ray: its replicas' init() raised"
-                                      + ("" if first else "; the previous version keeps serving"), message)
+            raise WebserviceException(
+                f"Service {name!r} failed to start on Ray: its replicas' init() raised" + ("" if first else
+                f"; the previous version{f' ({serving})' if serving else ''} keeps serving, and scale() or "
+                "update() without a new image deploy that version again (never this one). Fix score.py and "
+                "update(image=...) again."), message)
         time.sleep(0.5)
     raise WebserviceException(f"Service {name!r} was not running on Ray after {DEPLOY_TIMEOUT:.0f} s.")
