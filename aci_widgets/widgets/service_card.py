@@ -26,6 +26,21 @@ def _link(uri: str | None) -> str:
     return f'<a href="{html.escape(uri)}" target="_blank">{html.escape(uri)}</a>' if uri else "–"
 
 
+def replicas_line(service: Any) -> str:
+    """``2 of 3 Healthy (RUNNING 2, STARTING 1) on 2 nodes``: the replicas of a service that has them."""
+    try:
+        replicas = service.replicas()
+    except AciWidgetsError as exc:
+        return f"unknown ({exc})"
+    states: dict[str, int] = {}
+    for replica in replicas:
+        states[replica.get("state", "?")] = states.get(replica.get("state", "?"), 0) + 1
+    nodes = len({r.get("node_id") for r in replicas if r.get("node_id")})
+    return (f"{states.get('RUNNING', 0)} of {len(replicas)} Healthy ("
+            + ", ".join(f"{k} {v}" for k, v in sorted(states.items())) + f") on {nodes} node{'s' * (nodes != 1)}"
+            if replicas else "none")
+
+
 class ServiceCard(StaticFallback, widgets.VBox):
     """Name, coloured state badge, target, scoring URI, swagger link, masked keys (auth only), and actions.
 
@@ -86,6 +101,8 @@ class ServiceCard(StaticFallback, widgets.VBox):
             self.badge.state = service.state
             rows = [("target", html.escape(service.target or "–")), ("scoring URI", _link(service.scoring_uri)),
                     ("swagger", _link(service.swagger_uri))]
+            if callable(getattr(service, "replicas", None)):  # an AKS-style service on Ray Serve
+                rows.append(("replicas", html.escape(replicas_line(service))))
             error = service.error if self.badge.state in ("Failed", "Unhealthy") else ""
         except AciWidgetsError as exc:
             if self._gone():

@@ -17,7 +17,10 @@ from aci_widgets.core import Workspace
 from aci_widgets.core.compute import AksCompute, ComputeTarget, ComputeTargetException
 from aci_widgets.core.errors import WebserviceException
 from aci_widgets.core.image import ContainerImage
+from aci_widgets.core.target import target_class
 from aci_widgets.core.webservice import AksWebservice, Webservice
+from aci_widgets.targets.ray import cluster as ray_cluster
+from aci_widgets.targets.ray import serve_api
 
 SCORE = """import os
 VERSION = {version!r}
@@ -33,8 +36,6 @@ BROKEN = "def init():\n    raise ValueError('weights missing: model.pkl')\n\ndef
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory):
-    from aci_widgets.core.target import target_class
-
     reason = target_class("ray").unavailable_reason()
     if reason:
         requirement_missing("Ray Serve", reason)
@@ -142,4 +143,71 @@ def test_replicas_answer_scale_roll_out_and_survive_a_broken_update(cluster, tmp
     text = f"{failed.value} {failed.value.detail}"
     assert "weights missing: model.pkl" in text and "init" in text
     assert service.state == "Failed"
+    assert "previous version (img-v2:1) keeps serving" in service.error
     assert {call(service)["version"] for _ in range(6)} == {"v2"}
+
+    # Scaling after the failed update deploys the version that serves (the last Healthy one), never the broken one.
+    assert service.image.name == "img-v3" and service.serving_image().name == "img-v2"
+    service.scale(2)
+    service.wait_for_deployment(show_output=True)
+    assert service.state == "Healthy" and service.image.name == "img-v2"
+    target = target_class("ray")()
+    wait_until(lambda: [r["state"] for r in target.replicas(service._handle())] == ["RUNNING"] * 2,
+               "2 replicas of v2 after scale(2)", limit=120, every=0.5)
+    assert {call(service)["version"] for _ in range(6)} == {"v2"}
+
+    # The keys are not in what the Ray dashboard shows (the application config names a private file instead).
+    shown = json.dumps(serve_api.details(compute.record))
+    assert "keys-" in shown and not any(key in shown for key in service.get_keys())
+
+
+def test_a_second_node_joins_and_replicas_land_on_it(cluster, tmp_path: Path):
+    ws, compute = cluster
+    node = ray_cluster.start_node(compute.record, tmp_path / "node2", num_cpus=2)
+    try:
+        assert node["node_id"] in {n["node_id"] for n in ray_cluster.nodes(compute.record)}
+        slow = SCORE.format(version="spread").replace("def run(raw_data):\n", "def run(raw_data):\n"
+                                                       "    import time; time.sleep(0.2)\n")
+        spread = image(ws, tmp_path, "spread", slow)
+        spread.wait_for_creation()
+        service = Webservice.deploy_from_image(ws, "spread", spread, AksWebservice.deploy_configuration(
+            num_replicas=3), deployment_target=compute)
+        service.wait_for_deployment(show_output=True)
+        target = target_class("ray")()
+        # Serve spreads replicas over the nodes: one lands on the new node, and it answers like the others.
+        replicas = target.replicas(service._handle())
+        assert node["node_id"] in {r["node_id"] for r in replicas} and len({r["node_id"] for r in replicas}) == 2
+        # The head's proxy prefers the replicas on its own node (Serve's local routing) and turns to the others
+        # when those are busy: 6 clients at once (replicas take one request at a time) reach the new node's one.
+        remote = {r["pid"] for r in replicas if r["node_id"] == node["node_id"]}
+        pids: set[int] = set()
+        stop = threading.Event()
+
+        def client() -> None:
+            for _ in range(2_000):  # bounded; stopped once the new node's replica has answered
+                if stop.is_set():
+                    return
+                pids.add(call(service)["pid"])
+
+        clients = [threading.Thread(target=client) for _ in range(6)]
+        for t in clients:
+            t.start()
+        try:
+            wait_until(lambda: remote & pids, "an answer from the replica on the new node", limit=120, every=0.2)
+        finally:
+            stop.set()
+            for t in clients:
+                t.join(60)
+        # The service card shows them (the card's row is what a notebook user sees).
+        from aci_widgets.widgets.service_card import ServiceCard
+
+        card = ServiceCard(service)
+        assert "3 of 3 Healthy (RUNNING 3) on 2 nodes" in card.info.value
+        card.close()
+        service.delete()
+    finally:
+        ray_cluster.stop_head(node)
+    assert not ray_cluster._alive(ray_cluster.session_pids(node["pid"]))  # the node and its workers ended
+    wait_until(lambda: node["node_id"] not in {n["node_id"] for n in ray_cluster.nodes(compute.record)
+                                               if n.get("state") == "ALIVE"}, "the node gone from the cluster",
+               limit=120, every=0.5)
