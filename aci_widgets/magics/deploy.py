@@ -123,7 +123,7 @@ class DeployMagics(Magics):
         service = started.service
         if not args.no_wait:
             try:
-                service.wait_for_deployment(show_output=False)
+                service._wait(show_output=False)  # the panel or the printed steps say it ended
             except Exception as exc:  # the detail is already on screen: panel or printed lines
                 raise UsageError(f"{first_line(exc)} (details above)") from None
         return service
