@@ -118,6 +118,7 @@ def main() -> None:
     load_before = load_average()
     target = DockerTarget()
     tmp = Path(tempfile.mkdtemp(prefix="bench-docker-"))
+    os.environ["ACI_WIDGETS_HOME"] = str(tmp / "home")  # locks and caches here, not in the user's ~/.aci_widgets
     ws = types.SimpleNamespace(name=f"bench{uuid.uuid4().hex[:8]}", root=tmp / "ws")
     tool, measure = ("wrk", wrk_rps) if shutil.which("wrk") else ("python keep-alive client", python_rps)
     fig: dict[str, list[float]] = {k: [] for k in ("cold", "rebuild", "deploy", "size_mb", CONTAINER, DIRECT,
