@@ -80,3 +80,30 @@ export function progressText(progress: IProgress | null | undefined, now: number
   const elapsed = progress.started ? ` · ${duration(now - progress.started)}` : '';
   return `${progress.step}${progress.message ? ': ' + progress.message : ''}${elapsed}`;
 }
+
+/** What the status bar counts: services, and those deploying (state Transitioning). */
+export interface IServiceState {
+  state: string;
+}
+
+/** The status bar's words: "2 services · 1 deploying" (the current workspace's services). */
+export function statusText(services: IServiceState[]): string {
+  const deploying = services.filter(s => s.state.toLowerCase() === 'transitioning').length;
+  return `${services.length} service${services.length === 1 ? '' : 's'} · ${deploying} deploying`;
+}
+
+/** The refresh interval when the setting is missing or not a number (the schema's default). */
+export const DEFAULT_REFRESH_SECONDS = 2;
+/** The slowest refresh while the server fails: the poll doubles its interval up to this (or the interval). */
+export const MAX_BACKOFF_MS = 30000;
+
+/**
+ * How often to ask the server, from the "refreshInterval" setting (seconds): that interval (never below a quarter
+ * of a second), growing while the server fails (lumino's jittered back-off) up to 30 s, or up to the interval
+ * itself when it is longer. The shape of @lumino/polling's frequency.
+ */
+export function pollFrequency(seconds: unknown): { interval: number; backoff: boolean; max: number } {
+  const valid = typeof seconds === 'number' && Number.isFinite(seconds) && seconds > 0;
+  const interval = Math.round(Math.max(0.25, valid ? seconds : DEFAULT_REFRESH_SECONDS) * 1000);
+  return { interval, backoff: true, max: Math.max(MAX_BACKOFF_MS, interval) };
+}

@@ -1,13 +1,18 @@
 /**
- * aci_widgets in JupyterLab: the Deployments sidebar, its log and swagger panels, and "Insert card".
+ * aci_widgets in JupyterLab: the Deployments sidebar, its log and swagger panels, "Insert card", the status bar
+ * item, and their settings (schema/deployments.json: refresh interval, default workspace; followed live).
  */
 import { ILabShell, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
 import { MainAreaWidget } from '@jupyterlab/apputils';
 import { INotebookTracker, NotebookActions } from '@jupyterlab/notebook';
+import { ISettingRegistry } from '@jupyterlab/settingregistry';
+import { IStatusBar } from '@jupyterlab/statusbar';
 import { LabIcon } from '@jupyterlab/ui-components';
 
 import { logPanel, swaggerPanel } from './logs';
+import { DeploymentsModel } from './model';
 import { DeploymentsPanel } from './panel';
+import { DeploymentsStatus } from './status';
 
 const ICON = new LabIcon({
   name: 'aci_widgets:deployments',
@@ -23,8 +28,14 @@ const plugin: JupyterFrontEndPlugin<void> = {
   description: 'The Deployments sidebar: every service of a workspace, live, with its logs, test and delete.',
   autoStart: true,
   requires: [ILabShell],
-  optional: [INotebookTracker],
-  activate: (app: JupyterFrontEnd, shell: ILabShell, notebooks: INotebookTracker | null) => {
+  optional: [INotebookTracker, ISettingRegistry, IStatusBar],
+  activate: (
+    app: JupyterFrontEnd,
+    shell: ILabShell,
+    notebooks: INotebookTracker | null,
+    registry: ISettingRegistry | null,
+    statusBar: IStatusBar | null
+  ) => {
     const open = (panel: MainAreaWidget) => {
       const existing = [...shell.widgets('main')].find(w => w.id === panel.id);
       if (existing) {
@@ -35,7 +46,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
       shell.add(panel, 'main');
       shell.activateById(panel.id);
     };
-    const sidebar = new DeploymentsPanel({
+    const model = new DeploymentsModel();
+    const sidebar = new DeploymentsPanel(model, {
       openLogs: (workspace, name) => open(logPanel(workspace, name)),
       openSwagger: (workspace, name) => open(swaggerPanel(workspace, name)),
       insertCard: (workspace, name) => {
@@ -64,6 +76,27 @@ const plugin: JupyterFrontEndPlugin<void> = {
       label: 'Show Deployments',
       execute: () => shell.activateById(sidebar.id)
     });
+    if (statusBar) {
+      const status = new DeploymentsStatus(model, () => void app.commands.execute('aci_widgets:open-deployments'));
+      statusBar.registerStatusItem('aci_widgets:deployments-status', { item: status, align: 'left', rank: 900 });
+    }
+    if (!registry) {
+      model.start();
+      return;
+    }
+    registry
+      .load(plugin.id)
+      .then(settings => {
+        const apply = () => {
+          model.refreshSeconds = settings.get('refreshInterval').composite;
+          const workspace = settings.get('defaultWorkspace').composite;
+          model.defaultWorkspace = typeof workspace === 'string' ? workspace.trim() : '';
+        };
+        apply();
+        settings.changed.connect(apply);
+      })
+      .catch(reason => console.error(`aci_widgets: its settings could not be read, defaults used: ${reason}`))
+      .then(() => model.start());
   }
 };
 

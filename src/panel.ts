@@ -1,17 +1,15 @@
 /**
  * The Deployments sidebar: the services of one workspace, their state, and what can be done with each.
  *
- * It polls the server extension (every 2 s, backing off to 30 s while the server fails) only while it is
- * visible; rows are updated in place, so that a Test box being typed in survives every refresh.
+ * Its data come from the DeploymentsModel it shares with the status bar item (one poller, src/model.ts); shown, it
+ * asks for fresh data at once. Rows are updated in place, so that a Test box being typed in survives every refresh.
  */
 import { Clipboard, Dialog, showDialog } from '@jupyterlab/apputils';
-import { Poll } from '@lumino/polling';
 import { Widget } from '@lumino/widgets';
 
 import { api, IService, MissingServerExtension } from './api';
 import { age, badgeClass, progressText, usageText } from './format';
-
-const WORKSPACE_KEY = 'aci-widgets:workspace';
+import { DeploymentsModel } from './model';
 
 export interface IActions {
   openLogs(workspace: string, name: string): void;
@@ -20,7 +18,10 @@ export interface IActions {
 }
 
 export class DeploymentsPanel extends Widget {
-  constructor(private readonly actions: IActions) {
+  constructor(
+    private readonly model: DeploymentsModel,
+    private readonly actions: IActions
+  ) {
     super();
     this.id = 'aci-widgets-deployments';
     this.title.caption = 'Deployments';
@@ -28,65 +29,48 @@ export class DeploymentsPanel extends Widget {
     const header = el('div', 'aci-Deployments-header');
     header.append(el('h2', 'aci-Deployments-title', 'Deployments'), this.picker);
     this.node.append(header, this.notice, this.list);
-    this.picker.addEventListener('change', () => {
-      this.workspace = this.picker.value;
-      localStorage.setItem(WORKSPACE_KEY, this.workspace);
-      this.rows.forEach(row => row.node.remove());
-      this.rows.clear();
-      void this.poll.refresh();
-    });
-    this.poll = new Poll({
-      factory: () => this.refresh(),
-      frequency: { interval: 2000, backoff: true, max: 30000 },
-      // Nothing at all while the sidebar is hidden (or the browser tab is).
-      standby: () => !this.isVisible || 'when-hidden',
-      name: 'aci_widgets:deployments'
-    });
+    this.picker.addEventListener('change', () => model.select(this.picker.value));
+    model.watch(() => this.isVisible);
+    model.changed.connect(this.render, this);
   }
 
-  workspace = localStorage.getItem(WORKSPACE_KEY) || '';
-
   dispose(): void {
-    this.poll.dispose();
+    this.model.changed.disconnect(this.render, this);
     super.dispose();
   }
 
   protected onAfterShow(): void {
-    void this.poll.refresh();
+    void this.model.refresh();
   }
 
-  async refresh(): Promise<void> {
-    try {
-      const { workspaces } = await api.workspaces();
-      this.showWorkspaces(workspaces);
-      if (!this.workspace) {
-        this.say('No workspace yet: Workspace.create("name", exist_ok=True) in a notebook makes one.');
-        return;
-      }
-      const { services } = await api.services(this.workspace);
-      this.showServices(services);
-    } catch (error) {
-      if (error instanceof MissingServerExtension) {
-        this.say(
-          'The aci_widgets server extension does not answer: it is not enabled (run "jupyter server ' +
-            'extension enable aci_widgets") or it failed to load (see the JupyterLab log). Then restart JupyterLab.'
-        );
-        throw error; // the poll backs off until the server answers
-      }
-      this.say(`Cannot list services: ${(error as Error).message}`);
-      throw error; // the poll backs off
+  private render(model: DeploymentsModel): void {
+    this.showWorkspaces(model.workspaces, model.workspace);
+    if (model.workspace !== this.shown) {
+      this.rows.forEach(row => row.node.remove());
+      this.rows.clear();
+      this.shown = model.workspace;
+    }
+    const error = model.error;
+    if (error instanceof MissingServerExtension) {
+      this.say(
+        'The aci_widgets server extension does not answer: it is not enabled (run "jupyter server ' +
+          'extension enable aci_widgets") or it failed to load (see the JupyterLab log). Then restart JupyterLab.'
+      );
+    } else if (error) {
+      this.say(`Cannot list services: ${error.message}`);
+    } else if (!model.workspace) {
+      this.say('No workspace yet: Workspace.create("name", exist_ok=True) in a notebook makes one.');
+    } else if (model.services) {
+      this.showServices(model.services);
     }
   }
 
-  private showWorkspaces(names: string[]): void {
-    if (!names.includes(this.workspace)) {
-      this.workspace = names[0] || '';
-    }
+  private showWorkspaces(names: string[], workspace: string): void {
     const current = [...this.picker.options].map(o => o.value).join('\n');
     if (current !== names.join('\n')) {
       this.picker.replaceChildren(...names.map(n => new Option(n, n)));
     }
-    this.picker.value = this.workspace;
+    this.picker.value = workspace;
     this.picker.disabled = names.length === 0;
   }
 
@@ -101,7 +85,7 @@ export class DeploymentsPanel extends Widget {
     services.forEach((service, index) => {
       let row = this.rows.get(service.name);
       if (!row) {
-        row = new ServiceRow(this.workspace, service.name, this.actions, () => this.poll.refresh());
+        row = new ServiceRow(this.model.workspace, service.name, this.actions, () => this.model.refresh());
         this.rows.set(service.name, row);
       }
       if (this.list.children[index] !== row.node) {
@@ -112,8 +96,8 @@ export class DeploymentsPanel extends Widget {
     this.say(
       services.length
         ? ''
-        : `Workspace "${this.workspace}" has no service. Deploy one from a notebook (Webservice.deploy_from_model, ` +
-            '%deploy_aci or Model.deploy) and it shows here.'
+        : `Workspace "${this.model.workspace}" has no service. Deploy one from a notebook ` +
+            '(Webservice.deploy_from_model, %deploy_aci or Model.deploy) and it shows here.'
     );
   }
 
@@ -122,11 +106,11 @@ export class DeploymentsPanel extends Widget {
     this.notice.hidden = !text;
   }
 
+  private shown = '';
   private readonly picker = el('select', 'aci-Deployments-picker') as HTMLSelectElement;
   private readonly notice = el('div', 'aci-Deployments-notice');
   private readonly list = el('div', 'aci-Deployments-list');
   private readonly rows = new Map<string, ServiceRow>();
-  private readonly poll: Poll;
 }
 
 class ServiceRow {

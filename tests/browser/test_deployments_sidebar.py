@@ -1,5 +1,6 @@
 """The Deployments sidebar in a real, headless Chromium: a service deployed before JupyterLab starts shows there,
-answers Test, streams its log, goes into a notebook as a card, and is deleted after a confirmation.
+answers Test, streams its log, goes into a notebook as a card, and is deleted after a confirmation; the status bar
+item counts the services and opens the sidebar; the "defaultWorkspace" setting chooses the workspace shown.
 
 The service runs on the process target in a workspace of the session's aci_widgets home (a temporary folder that
 the JupyterLab server inherits). JupyterLab loads the installed labextension (``pip install -e .`` builds it).
@@ -8,6 +9,7 @@ A screenshot of the sidebar goes to the test's temporary folder.
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import uuid
@@ -73,9 +75,24 @@ def deployed(numpy_model: Path, gate: Path) -> Iterator[Webservice]:
 
 
 @pytest.fixture
-def lab(tmp_path: Path, deployed: Webservice) -> Iterator[Lab]:
+def first_workspace() -> Iterator[Workspace]:
+    """A workspace whose name sorts first: shown when no default workspace is set."""
+    ws = Workspace.create(f"a-first-{uuid.uuid4().hex[:8]}", target="process")
+    try:
+        yield ws
+    finally:
+        shutil.rmtree(ws.root, ignore_errors=True)
+
+
+@pytest.fixture
+def lab(tmp_path: Path, deployed: Webservice, first_workspace: Workspace) -> Iterator[Lab]:
     try:
         with jupyterlab(tmp_path / "lab", deployed.workspace.name) as running:
+            # The user's settings, read when the page loads: the test's workspace rather than the first one.
+            settings = tmp_path / "lab" / "config" / "lab" / "user-settings" / "aci_widgets"
+            settings.mkdir(parents=True)
+            (settings / "deployments.jupyterlab-settings").write_text(
+                json.dumps({"defaultWorkspace": deployed.workspace.name, "refreshInterval": 1}))
             yield running
     except LabError as exc:
         pytest.fail(str(exc))
@@ -93,7 +110,9 @@ def test_the_sidebar_shows_tests_logs_inserts_and_deletes_a_service(lab: Lab, br
         page.locator('.lm-TabBar-tab[data-id="aci-widgets-deployments"]').click()
         sidebar = page.locator("#aci-widgets-deployments")
         expect(sidebar).to_be_visible()
-        sidebar.locator(".aci-Deployments-picker").select_option(workspace)
+        # The "defaultWorkspace" setting is followed (without it, the first workspace would be shown).
+        assert sorted(Workspace.list())[0] < workspace
+        expect(sidebar.locator(".aci-Deployments-picker")).to_have_value(workspace)
         row = sidebar.locator(f'.aci-Service[data-service="{SERVICE}"]')
         expect(row.locator(".aci-Service-badge")).to_have_text("Healthy", timeout=LIMIT_MS)
         expect(row.locator(".aci-Service-badge")).to_have_class(re.compile(r"aci-state-healthy"))
@@ -109,6 +128,8 @@ def test_the_sidebar_shows_tests_logs_inserts_and_deletes_a_service(lab: Lab, br
         expect(gated.locator(".aci-Service-badge")).to_have_text("Transitioning", timeout=LIMIT_MS)
         expect(gated.locator(".aci-Service-progress")).to_have_text(re.compile(r"^wait for health.* · \d+ (s|min)"),
                                                                     timeout=LIMIT_MS)
+        status = page.locator("#aci-widgets-status")
+        expect(status).to_have_text("2 services · 1 deploying", timeout=LIMIT_MS)
         sidebar.screenshot(path=str(tmp_path / "deployments-sidebar.png"))
         page.get_by_role("menuitem", name="Settings", exact=True).click()
         page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Theme$")).click()
@@ -118,18 +139,30 @@ def test_the_sidebar_shows_tests_logs_inserts_and_deletes_a_service(lab: Lab, br
         gate.touch()
         expect(gated.locator(".aci-Service-badge")).to_have_text("Healthy", timeout=LIMIT_MS)
         expect(gated.locator(".aci-Service-progress")).to_be_hidden()
+        expect(status).to_have_text("2 services · 0 deploying")
 
-        # Hidden, it asks the server nothing (for three poll intervals); shown again, it asks at once.
+        # The sidebar and the status bar share one poller: with both hidden it asks the server nothing (for six
+        # poll intervals); the status bar shown again asks at once, and a click on it opens the sidebar.
         calls: list[str] = []
         page.on("request", lambda request: "/aci-widgets/" in request.url and calls.append(request.url))
         tab = page.locator('.lm-TabBar-tab[data-id="aci-widgets-deployments"]')
         tab.click()
         expect(sidebar).to_be_hidden()
+
+        def toggle_status_bar() -> None:
+            page.get_by_role("menuitem", name="View", exact=True).click()
+            page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Appearance$")).click()
+            page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Show Status Bar$")).click()
+
+        toggle_status_bar()
+        expect(status).to_be_hidden()
         calls.clear()
         page.wait_for_timeout(6000)  # not a synchronization: the span over which nothing may happen
-        assert calls == [], f"the hidden sidebar polled: {calls}"
+        assert calls == [], f"the hidden sidebar and status bar polled: {calls}"
         with page.expect_request(re.compile(r"/aci-widgets/workspaces")):
-            tab.click()
+            toggle_status_bar()
+        expect(status).to_be_visible()
+        status.click()
         expect(sidebar).to_be_visible()
 
         # Test: a body typed in, the answer and its latency.
@@ -168,6 +201,7 @@ def test_the_sidebar_shows_tests_logs_inserts_and_deletes_a_service(lab: Lab, br
         dialog.get_by_role("button", name="Delete").click()
         expect(row).to_have_count(0, timeout=LIMIT_MS)
         assert [s.name for s in Webservice.list(deployed.workspace)] == [GATED]
+        expect(status).to_have_text("1 service · 0 deploying")
     finally:
         page.close()
 
@@ -190,6 +224,7 @@ def test_without_the_server_extension_the_sidebar_says_what_to_do(tmp_path: Path
                 notice = page.locator("#aci-widgets-deployments .aci-Deployments-notice")
                 expect(notice).to_contain_text("server extension does not answer", timeout=LIMIT_MS)
                 expect(notice).to_contain_text("jupyter server extension enable aci_widgets")
+                expect(page.locator("#aci-widgets-status")).to_have_text("aci_widgets: server extension missing")
             finally:
                 page.close()
     except LabError as exc:
